@@ -1,0 +1,174 @@
+import { z } from "zod";
+import { KEY_PREFIX_PATTERN } from "./keys/key-format.ts";
+
+/** Everything Keyscope can be told. Library users pass parts of it; the server reads it from env. */
+export interface KeyscopeConfig {
+  /** NODE_ENV=production: no introspection (unless switched on), stack traces or field suggestions. */
+  production: boolean;
+  /** @default 4000 */
+  port: number;
+  /** @default undefined (all interfaces) */
+  host: string | undefined;
+  /** postgres://… — unset: embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** @default "./data" */
+  dataDir: string;
+  redisUrl: string | undefined;
+  /** Keys are stored as HMAC-SHA256 with it; unset: plain SHA-256. */
+  hashSecret: string | undefined;
+  /** @default "ks" */
+  keyPrefix: string;
+  /** @default "info" */
+  logLevel: LogLevel;
+  keySources: KeySources;
+  cache: { /** @default 30 */ ttlSeconds: number; /** @default 10000 */ maxEntries: number };
+  limits: QueryLimits & { /** Live keys one user may hold. @default 100 */ maxKeysPerUser: number };
+  /** @default !production */
+  introspection: boolean;
+}
+
+/** Where a key may arrive besides `X-API-Key` and `Authorization` (SPEC §3); all off by default. */
+export interface KeySources {
+  queryParam: string | undefined;
+  cookie: string | undefined;
+  /** Extra header names, lower case. */
+  headers: readonly string[];
+  /** `extensions.apiKey` in the GraphQL request body. */
+  extensions: boolean;
+}
+
+export interface QueryLimits {
+  /** @default 102400 */
+  maxBodyBytes: number;
+  /** @default 12 */
+  maxDepth: number;
+  /** @default 15 */
+  maxAliases: number;
+  /** @default 1000 */
+  maxTokens: number;
+}
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export const defaultConfig: KeyscopeConfig = Object.freeze({
+  production: false,
+  port: 4000,
+  host: undefined,
+  databaseUrl: undefined,
+  dataDir: "./data",
+  redisUrl: undefined,
+  hashSecret: undefined,
+  keyPrefix: "ks",
+  logLevel: "info",
+  keySources: Object.freeze({ queryParam: undefined, cookie: undefined, headers: [], extensions: false }),
+  cache: Object.freeze({ ttlSeconds: 30, maxEntries: 10_000 }),
+  limits: Object.freeze({ maxBodyBytes: 102_400, maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxKeysPerUser: 100 }),
+  introspection: true,
+});
+
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+
+const integer = (min: number, max: number) =>
+  z.string().regex(/^\d+$/, `must be a whole number from ${min} to ${max}`).transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+const flag = z.enum(["true", "false", "1", "0"], "must be true or false").transform((v) => v === "true" || v === "1");
+const url = (schemes: string[]) =>
+  z.string().refine((v) => schemes.some((s) => v.startsWith(`${s}://`)) && URL.canParse(v), `must be a ${schemes.join(":// or ")}:// URL`);
+
+/** Each variable, its check, and where its value goes. Values are never echoed: some are secrets. */
+const variables = {
+  NODE_ENV: z.string(),
+  PORT: integer(0, 65535),
+  HOST: z.string().min(1, "must not be empty"),
+  DATABASE_URL: url(["postgres", "postgresql"]),
+  KEYSCOPE_DATA_DIR: z.string().min(1, "must not be empty"),
+  REDIS_URL: url(["redis", "rediss"]),
+  KEYSCOPE_HASH_SECRET: z.string().min(32, "must be at least 32 characters"),
+  KEYSCOPE_KEY_PREFIX: z.string().regex(KEY_PREFIX_PATTERN, "must match [a-z][a-z0-9]{0,15}"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "must be one of fatal, error, warn, info, debug, trace, silent"),
+  KEYSCOPE_KEY_QUERY_PARAM: z.string().regex(NAME, "must be a parameter name of letters, digits, '.', '_' or '-'"),
+  KEYSCOPE_KEY_COOKIE: z.string().regex(NAME, "must be a cookie name of letters, digits, '.', '_' or '-'"),
+  KEYSCOPE_KEY_HEADERS: z.string().transform((v) => v.split(",").map((h) => h.trim().toLowerCase()))
+    .pipe(z.array(z.string().regex(HEADER_NAME, "must be a comma-separated list of header names")).min(1)),
+  KEYSCOPE_KEY_IN_EXTENSIONS: flag,
+  KEYSCOPE_CACHE_TTL_SECONDS: integer(1, 3600),
+  KEYSCOPE_CACHE_MAX_ENTRIES: integer(1, 10_000_000),
+  KEYSCOPE_MAX_KEYS_PER_USER: integer(1, 100_000),
+  KEYSCOPE_INTROSPECTION: flag,
+  KEYSCOPE_MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024),
+  KEYSCOPE_MAX_DEPTH: integer(1, 1000),
+  KEYSCOPE_MAX_ALIASES: integer(0, 10_000),
+  KEYSCOPE_MAX_TOKENS: integer(10, 1_000_000),
+} satisfies Record<string, z.ZodType<unknown, string>>;
+
+export type EnvVariable = keyof typeof variables;
+/** The variables Keyscope reads, for the README and for tests. */
+export const envVariables = Object.keys(variables) as EnvVariable[];
+
+/**
+ * Reads and checks the environment. Unset or empty variables take their defaults; a bad value
+ * throws a ConfigError naming the variable and what it must be. The result is frozen.
+ */
+export function loadConfig(env: Record<string, string | undefined>): KeyscopeConfig {
+  const v = parseVariables(env);
+  const production = v.NODE_ENV === "production";
+  const d = defaultConfig;
+  return deepFreeze({
+    production,
+    port: v.PORT ?? d.port,
+    host: v.HOST ?? d.host,
+    databaseUrl: v.DATABASE_URL,
+    dataDir: v.KEYSCOPE_DATA_DIR ?? d.dataDir,
+    redisUrl: v.REDIS_URL,
+    hashSecret: v.KEYSCOPE_HASH_SECRET,
+    keyPrefix: v.KEYSCOPE_KEY_PREFIX ?? d.keyPrefix,
+    logLevel: v.LOG_LEVEL ?? d.logLevel,
+    keySources: {
+      queryParam: v.KEYSCOPE_KEY_QUERY_PARAM,
+      cookie: v.KEYSCOPE_KEY_COOKIE,
+      headers: v.KEYSCOPE_KEY_HEADERS ?? [],
+      extensions: v.KEYSCOPE_KEY_IN_EXTENSIONS ?? false,
+    },
+    cache: {
+      ttlSeconds: v.KEYSCOPE_CACHE_TTL_SECONDS ?? d.cache.ttlSeconds,
+      maxEntries: v.KEYSCOPE_CACHE_MAX_ENTRIES ?? d.cache.maxEntries,
+    },
+    limits: {
+      maxKeysPerUser: v.KEYSCOPE_MAX_KEYS_PER_USER ?? d.limits.maxKeysPerUser,
+      maxBodyBytes: v.KEYSCOPE_MAX_BODY_BYTES ?? d.limits.maxBodyBytes,
+      maxDepth: v.KEYSCOPE_MAX_DEPTH ?? d.limits.maxDepth,
+      maxAliases: v.KEYSCOPE_MAX_ALIASES ?? d.limits.maxAliases,
+      maxTokens: v.KEYSCOPE_MAX_TOKENS ?? d.limits.maxTokens,
+    },
+    introspection: v.KEYSCOPE_INTROSPECTION ?? !production,
+  });
+}
+
+type Parsed = { [K in EnvVariable]?: z.output<(typeof variables)[K]> };
+
+function parseVariables(env: Record<string, string | undefined>): Parsed {
+  const parsed: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const name of envVariables) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    const result = variables[name].safeParse(raw);
+    if (result.success) parsed[name] = result.data;
+    else problems.push(`${name} ${result.error.issues[0]?.message ?? "is invalid"}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join("; ")}.`);
+  return parsed as Parsed;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
