@@ -172,3 +172,30 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** Library options: any part of the configuration; the rest takes the defaults. */
+export type KeyscopeConfigInput = Partial<Omit<KeyscopeConfig, "keySources" | "cache" | "limits">> & {
+  keySources?: Partial<KeySources>;
+  cache?: Partial<KeyscopeConfig["cache"]>;
+  limits?: Partial<KeyscopeConfig["limits"]>;
+};
+
+/** Merges library options with the defaults once, at creation, and checks what could break. */
+export function resolveConfig(input: KeyscopeConfigInput): KeyscopeConfig {
+  const production = input.production ?? false;
+  const config: KeyscopeConfig = {
+    ...defaultConfig,
+    introspection: !production,
+    ...stripUndefined(input),
+    keySources: { ...defaultConfig.keySources, ...stripUndefined(input.keySources ?? {}) },
+    cache: { ...defaultConfig.cache, ...stripUndefined(input.cache ?? {}) },
+    limits: { ...defaultConfig.limits, ...stripUndefined(input.limits ?? {}) },
+  };
+  if (!KEY_PREFIX_PATTERN.test(config.keyPrefix)) throw new ConfigError("keyPrefix must match [a-z][a-z0-9]{0,15}.");
+  if (config.hashSecret !== undefined && config.hashSecret.length < 32) throw new ConfigError("hashSecret must be at least 32 characters.");
+  return deepFreeze(config);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,98 @@
+import type { Clock } from "../clock.ts";
+import type { Db } from "../db/client.ts";
+import { findCredentialByHash, importedKeysExist } from "../keys/key-repository.ts";
+import { classifyKey, hashKey } from "../keys/key-format.ts";
+import { ADMIN_SCOPE, type AuthenticatedKey, type Credential } from "./credential.ts";
+import type { KeyCache } from "./key-cache.ts";
+
+export type VerificationFailure = "KEY_MALFORMED" | "KEY_INVALID" | "KEY_EXPIRED" | "KEY_REVOKED" | "KEY_DISABLED";
+
+/** An invalid key is a value, not an exception; only an unreachable key store throws. */
+export type Verification = { ok: true; key: AuthenticatedKey } | { ok: false; reason: VerificationFailure };
+
+export class KeyStoreUnavailableError extends Error {
+  override name = "KeyStoreUnavailableError";
+}
+
+export interface KeyVerifierOptions {
+  db: Db;
+  cache: KeyCache;
+  clock: Clock;
+  keyPrefix: string;
+  hashSecret: string | undefined;
+  /** How long the answer to "do imported keys exist?" is trusted. */
+  cacheTtlSeconds: number;
+}
+
+export interface KeyVerifier {
+  verify(presented: string): Promise<Verification>;
+  /** Forget the imported-keys answer (after an import or a revoke). */
+  forgetImportedKeys(): void;
+}
+
+/** Checks a presented key: format and checksum first (no I/O), then cache, then database. */
+export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
+  const { db, cache, clock, keyPrefix, hashSecret } = options;
+  let imported: { exists: boolean; until: number } | undefined;
+
+  async function anyImportedKeys(): Promise<boolean> {
+    const now = clock.now();
+    if (imported && imported.until > now) return imported.exists;
+    const exists = await ask(() => importedKeysExist(db));
+    imported = { exists, until: now + options.cacheTtlSeconds * 1000 };
+    return exists;
+  }
+
+  async function lookUp(hash: string): Promise<Credential | null> {
+    const cached = cache.get(hash);
+    if (cached) return cached;
+    try {
+      const credential = await findCredentialByHash(db, hash);
+      if (credential) cache.set(hash, credential);
+      return credential;
+    } catch (error) {
+      const stale = cache.getEvenIfStale(hash);
+      if (stale) return stale;
+      throw new KeyStoreUnavailableError("The key store could not be reached", { cause: error });
+    }
+  }
+
+  return {
+    async verify(presented) {
+      const shape = classifyKey(presented, keyPrefix);
+      if (shape.kind === "malformed") return { ok: false, reason: "KEY_MALFORMED" };
+      if (shape.kind === "imported" && !(await anyImportedKeys())) return { ok: false, reason: "KEY_MALFORMED" };
+      const credential = await lookUp(hashKey(presented, hashSecret));
+      if (!credential) return { ok: false, reason: "KEY_INVALID" };
+      return judge(credential, clock.now());
+    },
+    forgetImportedKeys() {
+      imported = undefined;
+    },
+  };
+}
+
+/** Whether a credential works at `now`. Pure: the cache holds facts, time is applied here. */
+export function judge(credential: Credential, now: number): Verification {
+  if (credential.revokedAt !== null && credential.revokedAt <= now) return { ok: false, reason: "KEY_REVOKED" };
+  // An old secret after its rotation's grace period is as good as revoked.
+  if (credential.secretExpiresAt !== null && credential.secretExpiresAt <= now) return { ok: false, reason: "KEY_REVOKED" };
+  if (credential.expiresAt !== null && credential.expiresAt <= now) return { ok: false, reason: "KEY_EXPIRED" };
+  if (!credential.active || credential.ownerDisabled) return { ok: false, reason: "KEY_DISABLED" };
+  return { ok: true, key: toAuthenticatedKey(credential) };
+}
+
+function toAuthenticatedKey(c: Credential): AuthenticatedKey {
+  const scopes = new Set(c.scopes);
+  // keys:admin counts only while the owner is an ADMIN (SPEC §6).
+  if (c.ownerRole !== "ADMIN") scopes.delete(ADMIN_SCOPE);
+  return { id: c.keyId, userId: c.userId, clientType: c.clientType, scopes, ownerRole: c.ownerRole, rateLimit: c.rateLimit };
+}
+
+async function ask<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    throw new KeyStoreUnavailableError("The key store could not be reached", { cause: error });
+  }
+}

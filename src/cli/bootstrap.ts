@@ -1,0 +1,40 @@
+import { sql } from "drizzle-orm";
+import { CLI_ACTOR } from "../audit/audit-repository.ts";
+import { ADMIN_SCOPE, SELF_SCOPE } from "../auth/credential.ts";
+import { KeyCache } from "../auth/key-cache.ts";
+import type { Clock } from "../clock.ts";
+import type { Db } from "../db/client.ts";
+import { createKeyService, type IssuedKey } from "../keys/key-service.ts";
+import { ConflictError } from "../service-errors.ts";
+import { adminExists } from "../users/user-repository.ts";
+import { createUserService } from "../users/user-service.ts";
+
+export interface BootstrapOptions {
+  db: Db;
+  clock: Clock;
+  keyPrefix: string;
+  hashSecret: string | undefined;
+}
+
+/** The client type of the first admin's key. */
+export const BOOTSTRAP_CLIENT_TYPE = "admin";
+
+/**
+ * Creates the first admin and a key with keys:admin and keys:self, in one transaction.
+ * Refuses (ConflictError) when an admin exists.
+ */
+export async function bootstrapAdmin(options: BootstrapOptions, email: string): Promise<IssuedKey> {
+  return options.db.transaction(async (tx) => {
+    // Two bootstraps at once on PostgreSQL: the second waits, then sees the first's admin.
+    await tx.execute(sql`select pg_advisory_xact_lock(7428002)`);
+    if (await adminExists(tx)) {
+      throw new ConflictError("An admin already exists; bootstrap only creates the first one. Ask an admin for a key.");
+    }
+    const services = { db: tx, cache: new KeyCache({ ttlSeconds: 1, maxEntries: 1 }), clock: options.clock };
+    const user = await createUserService(services).createUser({ email, role: "ADMIN", clientTypes: [BOOTSTRAP_CLIENT_TYPE] }, CLI_ACTOR);
+    return createKeyService({ ...services, keyPrefix: options.keyPrefix, hashSecret: options.hashSecret, maxKeysPerUser: 1 }).issueKey(
+      { userId: user.id, name: "bootstrap admin key", clientType: BOOTSTRAP_CLIENT_TYPE, scopes: [ADMIN_SCOPE, SELF_SCOPE] },
+      CLI_ACTOR,
+    );
+  });
+}

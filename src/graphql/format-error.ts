@@ -1,0 +1,32 @@
+import { unwrapResolverError } from "@apollo/server/errors";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import type { Logger } from "../logger.ts";
+import { ConflictError, InputError, NotFoundError } from "../service-errors.ts";
+import { ErrorCode } from "./errors.ts";
+
+/**
+ * The one place where service refusals become GraphQL codes, and where unexpected errors are
+ * logged and hidden behind a plain message.
+ */
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof InputError) {
+      return { ...formatted, message: original.message, extensions: { code: ErrorCode.BAD_USER_INPUT, field: original.field } };
+    }
+    if (original instanceof NotFoundError) {
+      return { ...formatted, message: original.message, extensions: { code: ErrorCode.NOT_FOUND } };
+    }
+    if (original instanceof ConflictError) {
+      return { ...formatted, message: original.message, extensions: { code: "CONFLICT" } };
+    }
+    if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR || original instanceof GraphQLError) return formatted;
+    logger.error({ err: original, path: formatted.path }, "unexpected error in a GraphQL operation");
+    return {
+      message: "Internal server error",
+      ...(formatted.path ? { path: formatted.path } : {}),
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}

@@ -1,0 +1,160 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import type { IResolvers, TypeSource } from "@graphql-tools/utils";
+import type { GraphQLSchema } from "graphql";
+import { createAuthResolver, type Auth, type KeyRequest, type KeyscopeContext } from "./auth/context.ts";
+import { KeyCache } from "./auth/key-cache.ts";
+import { createKeyVerifier, type KeyVerifier } from "./auth/verify-key.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import { resolveConfig, type KeyscopeConfig, type KeyscopeConfigInput } from "./config.ts";
+import { openDatabase, type Database } from "./db/client.ts";
+import { lockDataDir, type ReleaseLock } from "./db/data-dir-lock.ts";
+import { buildKeyscopeSchema } from "./graphql/build-schema.ts";
+import { createErrorFormatter } from "./graphql/format-error.ts";
+import { createManagementResolvers } from "./graphql/management-resolvers.ts";
+import { createHttpServer } from "./http/server.ts";
+import { createKeyService, type KeyService } from "./keys/key-service.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createUserService, type UserService } from "./users/user-service.ts";
+
+export interface KeyscopeServerOptions extends KeyscopeConfigInput {
+  /** Your SDL, using @requiresKey; merged with the management schema. */
+  typeDefs?: TypeSource;
+  resolvers?: IResolvers | IResolvers[];
+  /** Adds your own fields to the context; `auth` is Keyscope's. */
+  context?: (args: { request: KeyRequest; auth: Auth }) => object | Promise<object>;
+  /** @default a pino JSON logger at `logLevel` */
+  logger?: Logger;
+  /** @default the system clock */
+  clock?: Clock;
+}
+
+export interface KeyscopeServer {
+  listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>;
+  /** Stops accepting requests, finishes those in flight, closes the database. */
+  close(): Promise<void>;
+  readonly config: KeyscopeConfig;
+  readonly schema: GraphQLSchema;
+  readonly apollo: ApolloServer<KeyscopeContext>;
+  readonly httpServer: Server;
+  readonly database: Database;
+  readonly keys: KeyService;
+  readonly users: UserService;
+  readonly cache: KeyCache;
+  readonly verifier: KeyVerifier;
+  readonly logger: Logger;
+}
+
+/**
+ * Opens (and migrates) the database, builds the schema with your typeDefs and the management
+ * schema, and returns a server ready to listen. The embedded data directory is locked meanwhile.
+ */
+export async function createKeyscopeServer(options: KeyscopeServerOptions = {}): Promise<KeyscopeServer> {
+  const config = resolveConfig(options);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const embeddedOnDisk = !config.databaseUrl && config.dataDir !== "memory://";
+  const releaseLock: ReleaseLock = embeddedOnDisk ? lockDataDir(config.dataDir, "server") : () => {};
+  let database: Database | undefined;
+  try {
+    database = await openDatabase(config);
+    await database.migrate();
+    return await assemble(options, config, logger, clock, database, releaseLock);
+  } catch (error) {
+    await database?.close().catch(() => {});
+    releaseLock();
+    throw error;
+  }
+}
+
+async function assemble(
+  options: KeyscopeServerOptions,
+  config: KeyscopeConfig,
+  logger: Logger,
+  clock: Clock,
+  database: Database,
+  releaseLock: ReleaseLock,
+): Promise<KeyscopeServer> {
+  const { db } = database;
+  const cache = new KeyCache(config.cache);
+  const verifier = createKeyVerifier({ db, cache, clock, keyPrefix: config.keyPrefix, hashSecret: config.hashSecret, cacheTtlSeconds: config.cache.ttlSeconds });
+  const keys = createKeyService({ db, cache, clock, keyPrefix: config.keyPrefix, hashSecret: config.hashSecret, maxKeysPerUser: config.limits.maxKeysPerUser });
+  const users = createUserService({ db, cache, clock });
+  const schema = buildKeyscopeSchema({
+    typeDefs: options.typeDefs,
+    resolvers: options.resolvers,
+    managementResolvers: createManagementResolvers({ db, clock }),
+  });
+
+  const resolveAuth = createAuthResolver({ verifier, keySources: config.keySources });
+  const extend = options.context;
+  const context = async (request: KeyRequest): Promise<KeyscopeContext> => {
+    const auth = await resolveAuth(request);
+    return extend ? { ...(await extend({ request, auth })), auth } : { auth };
+  };
+
+  const apollo = createApollo(config, logger, schema);
+  await apollo.start();
+  const httpServer = createHttpServer({ apollo, context, checkReady: database.ping, maxBodyBytes: config.limits.maxBodyBytes, logger });
+
+  let closing: Promise<void> | undefined;
+  return {
+    config, schema, apollo, httpServer, database, keys, users, cache, verifier, logger,
+    listen: ({ port = config.port, host = config.host } = {}) =>
+      new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          const shownHost = host && host !== "0.0.0.0" && host !== "::" ? host : "localhost";
+          resolve({ url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}/graphql`, port: address.port });
+        });
+      }),
+    close: () =>
+      (closing ??= (async () => {
+        await drain(httpServer);
+        await apollo.stop();
+        await database.close();
+        releaseLock();
+      })()),
+  };
+}
+
+/** Stops accepting, lets requests in flight finish (10 s at most), then resolves. */
+function drain(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function createApollo(config: KeyscopeConfig, logger: Logger, schema: GraphQLSchema) {
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.limits.maxDepth },
+    maxAliases: { n: config.limits.maxAliases },
+    maxTokens: { n: config.limits.maxTokens },
+    // Suggestions ("Did you mean …?") reveal the schema; kept for development only.
+    blockFieldSuggestion: { enabled: config.production },
+    costLimit: { enabled: false },
+  }).protect();
+  return new ApolloServer<KeyscopeContext>({
+    schema,
+    introspection: config.introspection,
+    // Expected refusals need no stack, and unexpected errors are masked (format-error.ts).
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    validationRules: armor.validationRules,
+    // graphql-armor's typings come from Apollo's CJS build; the plugins are the same objects.
+    plugins: armor.plugins as unknown as ApolloServerPlugin<KeyscopeContext>[],
+    formatError: createErrorFormatter(logger),
+    logger: logger.child({ component: "apollo" }) as never,
+    nodeEnv: config.production ? "production" : "development",
+  });
+}
