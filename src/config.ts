@@ -183,10 +183,12 @@ export type KeyscopeConfigInput = Partial<Omit<KeyscopeConfig, "keySources" | "c
 /** Merges library options with the defaults once, at creation, and checks what could break. */
 export function resolveConfig(input: KeyscopeConfigInput): KeyscopeConfig {
   const production = input.production ?? false;
+  // Only known keys: library options also carry typeDefs, a logger… which must not be frozen.
+  const known = Object.fromEntries(Object.keys(defaultConfig).map((k) => [k, input[k as keyof KeyscopeConfigInput]]));
   const config: KeyscopeConfig = {
     ...defaultConfig,
     introspection: !production,
-    ...stripUndefined(input),
+    ...stripUndefined(known),
     keySources: { ...defaultConfig.keySources, ...stripUndefined(input.keySources ?? {}) },
     cache: { ...defaultConfig.cache, ...stripUndefined(input.cache ?? {}) },
     limits: { ...defaultConfig.limits, ...stripUndefined(input.limits ?? {}) },

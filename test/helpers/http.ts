@@ -1,0 +1,54 @@
+import { request as httpRequest } from "node:http";
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** The parsed JSON body (undefined when it is not JSON). */
+  json: any;
+}
+
+export interface RequestOptions {
+  method?: string;
+  /** Name/value pairs, sent as given: repeats stay repeats. */
+  headers?: [string, string][];
+  body?: string;
+}
+
+/** A real HTTP request with raw headers (fetch would merge repeated ones). */
+export function send(url: string, options: RequestOptions = {}): Promise<HttpResponse> {
+  // With raw headers node adds no Host header, and servers refuse HTTP/1.1 without one.
+  const flat = [["host", new URL(url).host], ...(options.headers ?? [])].flat();
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? "GET", headers: flat }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    req.on("error", reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+/** POSTs a GraphQL operation as JSON. */
+export function postGraphQL(
+  url: string,
+  operation: { query: string; variables?: Record<string, unknown>; extensions?: Record<string, unknown> },
+  headers: [string, string][] = [],
+): Promise<HttpResponse> {
+  return send(url, {
+    method: "POST",
+    headers: [["content-type", "application/json"], ...headers],
+    body: JSON.stringify(operation),
+  });
+}
