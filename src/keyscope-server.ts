@@ -53,6 +53,8 @@ export interface KeyscopeServer {
  */
 export async function createKeyscopeServer(options: KeyscopeServerOptions = {}): Promise<KeyscopeServer> {
   const config = resolveConfig(options);
+  // A bad @requiresKey stops start-up before the database is opened or migrated.
+  buildKeyscopeSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers, managementResolvers: {} });
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
   const embeddedOnDisk = !config.databaseUrl && config.dataDir !== "memory://";

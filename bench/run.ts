@@ -1,0 +1,164 @@
+// npm run bench: Keyscope without a key, Keyscope with a (cached) key, and a bare Apollo Server
+// on the same schema, measured round-robin in one run; each server in its own child process,
+// autocannon here. Settings come from BENCH_* variables (see `settings`).
+import autocannon from "autocannon";
+import { fork, type ChildProcess } from "node:child_process";
+import { availableParallelism, cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { ServerReady } from "./servers.ts";
+
+const settings = {
+  rounds: positive("BENCH_ROUNDS", 5),
+  durationSeconds: positive("BENCH_DURATION_SECONDS", 4),
+  warmupSeconds: positive("BENCH_WARMUP_SECONDS", 2),
+  connections: positive("BENCH_CONNECTIONS", 10),
+  bare: process.env.BENCH_BARE === "standalone" ? "startStandaloneServer" : "node:http + executeHTTPGraphQLRequest",
+};
+
+const BODY = JSON.stringify({ query: "{ __typename }" });
+const EXPECTED = JSON.stringify({ data: { __typename: "Query" } });
+
+interface Variant {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+interface Sample {
+  reqPerSec: number;
+  p99Ms: number;
+}
+
+const children: ChildProcess[] = [];
+
+async function main(): Promise<void> {
+  printHeader();
+  const [keyscope, apollo] = await Promise.all([startChild("keyscope"), startChild("apollo")]);
+  const json = { "content-type": "application/json" };
+  const variants: Variant[] = [
+    { name: "keyscope, no key", url: keyscope.url, headers: json },
+    { name: "keyscope, with key", url: keyscope.url, headers: { ...json, "x-api-key": keyscope.secret ?? "" } },
+    { name: "bare apollo", url: apollo.url, headers: json },
+  ];
+  // Also fills the key cache: the measured requests with a key are cache hits.
+  for (const variant of variants) await checkAnswer(variant);
+
+  console.log(`warm-up: ${settings.warmupSeconds} s per variant`);
+  for (const variant of variants) await measure(variant, settings.warmupSeconds);
+
+  const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
+  for (let round = 1; round <= settings.rounds; round++) {
+    const line: string[] = [];
+    for (const variant of variants) {
+      const sample = await measure(variant, settings.durationSeconds);
+      samples.get(variant.name)!.push(sample);
+      line.push(`${variant.name} ${sample.reqPerSec.toFixed(0)} req/s`);
+    }
+    console.log(`round ${round}/${settings.rounds}: ${line.join(" | ")}`);
+  }
+  printSummary(variants, samples);
+}
+
+/** Forks bench/servers.ts (through tsx) and waits for its `{ url, secret? }`. */
+function startChild(kind: "keyscope" | "apollo"): Promise<ServerReady> {
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const child = fork(fileURLToPath(new URL("./servers.ts", import.meta.url)), [kind], {
+    execArgv: ["--import", "tsx", ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start within 60 s`)), 60_000);
+    child.once("message", (message) => {
+      clearTimeout(timer);
+      resolve(message as ServerReady);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} server exited with code ${code} before it was ready`));
+    });
+  });
+}
+
+/** One request by hand: the variant must answer 200 with the expected body, or the run is void. */
+async function checkAnswer(variant: Variant): Promise<void> {
+  const response = await fetch(variant.url, { method: "POST", headers: variant.headers, body: BODY });
+  const text = await response.text();
+  if (response.status !== 200 || text.trim() !== EXPECTED) {
+    throw new Error(`${variant.name}: expected 200 ${EXPECTED}, got ${response.status} ${text}`);
+  }
+}
+
+async function measure(variant: Variant, seconds: number): Promise<Sample> {
+  const result = await autocannon({
+    url: variant.url,
+    method: "POST",
+    headers: variant.headers,
+    body: BODY,
+    connections: settings.connections,
+    duration: seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${variant.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  }
+  return { reqPerSec: result.requests.mean, p99Ms: result.latency.p99 };
+}
+
+function printHeader(): void {
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  console.log(`machine: ${availableParallelism()} CPUs (${cpu}), node ${process.version}, ${process.platform}/${process.arch}`);
+  console.log(
+    `settings: ${settings.rounds} rounds × ${settings.durationSeconds} s per variant, warm-up ${settings.warmupSeconds} s, ` +
+      `${settings.connections} connections, bare apollo = ${settings.bare}`,
+  );
+  console.log(`request: POST /graphql ${BODY}\n`);
+}
+
+function printSummary(variants: Variant[], samples: Map<string, Sample[]>): void {
+  const medians = new Map<string, Sample>();
+  console.log(`\nmedian of ${settings.rounds} rounds:`);
+  for (const variant of variants) {
+    const list = samples.get(variant.name)!;
+    const sample = { reqPerSec: median(list.map((s) => s.reqPerSec)), p99Ms: median(list.map((s) => s.p99Ms)) };
+    medians.set(variant.name, sample);
+    console.log(`  ${variant.name.padEnd(20)} ${sample.reqPerSec.toFixed(0).padStart(7)} req/s   p99 ${sample.p99Ms.toFixed(1)} ms`);
+  }
+  const rate = (name: string) => medians.get(name)!.reqPerSec;
+  const ratio = (a: string, b: string) => (rate(a) / rate(b)).toFixed(3);
+  const withKey = ratio("keyscope, with key", "keyscope, no key");
+  console.log("ratios (req/s):");
+  console.log(`  with key ÷ without key       ${withKey}  (target ≥ 0.95${Number(withKey) >= 0.95 ? ", met" : ", NOT met"})`);
+  console.log(`  without key ÷ bare apollo    ${ratio("keyscope, no key", "bare apollo")}`);
+  console.log(`  with key ÷ bare apollo       ${ratio("keyscope, with key", "bare apollo")}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+/** Disconnecting makes each child close its server and exit (see servers.ts). */
+function stopChildren(): void {
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const force = setTimeout(() => child.kill("SIGKILL"), 3_000);
+    child.once("exit", () => clearTimeout(force));
+    if (child.connected) child.disconnect();
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(`bench failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  })
+  .finally(stopChildren);

@@ -1,0 +1,117 @@
+// SPEC §9: Keyscope in your own server, both ways: createKeyscopeServer, and the parts beneath it.
+import { ApolloServer } from "@apollo/server";
+import { startStandaloneServer } from "@apollo/server/standalone";
+import { makeExecutableSchema } from "@graphql-tools/schema";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI_ACTOR } from "../../src/audit/audit-repository.ts";
+import {
+  createAuthResolver,
+  createKeyscopeServer,
+  createKeyService,
+  createKeyVerifier,
+  createUserService,
+  DirectiveError,
+  KeyCache,
+  openDatabase,
+  requiresKeyTransform,
+  requiresKeyTypeDefs,
+  systemClock,
+  type Auth,
+} from "../../src/index.ts";
+import { databaseKinds, freshDatabase, type TestDatabase } from "../helpers/databases.ts";
+import { postGraphQL } from "../helpers/http.ts";
+
+const typeDefs = /* GraphQL */ `
+  type Query {
+    hello: String!
+    whoami: String @requiresKey
+    reports: [String!] @requiresKey(clientTypes: ["partner"], scopes: ["reports:read"])
+  }
+`;
+
+describe.each(databaseKinds)("library use on %s", (kind) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await freshDatabase(kind);
+  });
+  afterAll(() => database?.drop());
+
+  it("createKeyscopeServer: your schema guarded, management merged in, your context added, close() stops it", async () => {
+    const seen: unknown[] = [];
+    const app = await createKeyscopeServer({
+      ...database.options,
+      logLevel: "silent",
+      typeDefs,
+      resolvers: {
+        Query: {
+          hello: () => "world",
+          whoami: (_: unknown, __: unknown, ctx: { auth: Auth; tenant: string }) => {
+            seen.push(ctx.tenant);
+            return ctx.auth.key!.id;
+          },
+          reports: () => ["q3"],
+        },
+      },
+      context: async () => ({ tenant: "acme" }),
+    });
+    const { url } = await app.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      const user = await app.users.createUser({ email: "lib@example.com", clientTypes: ["partner"] }, CLI_ACTOR);
+      const { secret, apiKey } = await app.keys.issueKey(
+        { userId: user.id, name: "partner key", clientType: "partner", scopes: ["reports:read"] },
+        CLI_ACTOR,
+      );
+      const res = await postGraphQL(url, { query: "{ hello whoami reports me { user { email } } }" }, [["x-api-key", secret]]);
+      expect(res.json).toEqual({ data: { hello: "world", whoami: apiKey.id, reports: ["q3"], me: { user: { email: "lib@example.com" } } } });
+      expect(seen).toEqual(["acme"]);
+      const anonymous = await postGraphQL(url, { query: "{ hello reports }" });
+      expect(anonymous.json.data).toEqual({ hello: "world", reports: null });
+    } finally {
+      await app.close();
+    }
+    await expect(postGraphQL(url, { query: "{ hello }" })).rejects.toThrow();
+  });
+
+  it("refuses to start with an invalid directive, naming Type.field", async () => {
+    await expect(
+      createKeyscopeServer({ ...database.options, logLevel: "silent", typeDefs: `type Query { x: Int @requiresKey(scopes: []) }` }),
+    ).rejects.toThrow(new DirectiveError("@requiresKey on Query.x: scopes must not be an empty list (leave it out instead)."));
+    await expect(
+      createKeyscopeServer({ ...database.options, logLevel: "silent", typeDefs: `type Query { y: Int @requiresKey(clientTypes: ["two words"]) }` }),
+    ).rejects.toThrow(/Query\.y/);
+  });
+
+  it("the parts beneath: directive SDL and transform, verifier and context in your own Apollo server", async () => {
+    const { db, migrate, close } = await openDatabase(database.options);
+    await migrate();
+    const cache = new KeyCache({ ttlSeconds: 30, maxEntries: 1000 });
+    const verifier = createKeyVerifier({ db, cache, clock: systemClock, keyPrefix: "ks", hashSecret: undefined, cacheTtlSeconds: 30 });
+    const users = createUserService({ db, cache, clock: systemClock });
+    const keys = createKeyService({ db, cache, clock: systemClock, keyPrefix: "ks", hashSecret: undefined, maxKeysPerUser: 100 });
+    const user = await users.createUser({ email: "parts@example.com" }, CLI_ACTOR);
+    const { secret } = await keys.issueKey({ userId: user.id, name: "k", clientType: "mobile" }, CLI_ACTOR);
+
+    const schema = requiresKeyTransform(
+      makeExecutableSchema({ typeDefs: [requiresKeyTypeDefs, typeDefs], resolvers: { Query: { hello: () => "hi", whoami: () => "you", reports: () => [] } } }),
+    );
+    const server = new ApolloServer<{ auth: Auth }>({ schema });
+    const resolveAuth = createAuthResolver({ verifier, keySources: { queryParam: undefined, cookie: undefined, headers: [], extensions: false } });
+    const { url } = await startStandaloneServer(server, {
+      listen: { port: 0, host: "127.0.0.1" },
+      context: async ({ req }) => ({
+        auth: await resolveAuth({ rawHeaders: req.rawHeaders, search: "", body: undefined, clientAddress: req.socket.remoteAddress ?? null }),
+      }),
+    });
+    try {
+      const ok = await postGraphQL(url, { query: "{ whoami reports }" }, [["x-api-key", secret]]);
+      expect(ok.json.data).toEqual({ whoami: "you", reports: null });
+      expect(ok.json.errors[0].extensions.code).toBe("FORBIDDEN");
+      const bad = await postGraphQL(url, { query: "{ hello }" }, [["x-api-key", secret.slice(0, -1) + "x"]]);
+      expect(bad.status).toBe(401);
+      expect(bad.json.errors[0].extensions.reason).toBe("KEY_MALFORMED");
+    } finally {
+      await server.stop();
+      await close();
+    }
+  });
+});

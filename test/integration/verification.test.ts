@@ -1,0 +1,105 @@
+// Verification: expiry judged at every request (cached keys too), eviction, imported keys, hashing.
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Clock } from "../../src/clock.ts";
+import { apiKeys, keySecrets } from "../../src/db/schema/index.ts";
+import { hashKey } from "../../src/keys/key-format.ts";
+import { insertKey } from "../../src/keys/key-repository.ts";
+import { databaseKinds } from "../helpers/databases.ts";
+import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
+
+const GUARDED = "{ inventory { quantity } }";
+
+/** A clock the test moves by hand. */
+function manualClock(start = Date.now()): Clock & { advance(ms: number): void } {
+  let now = start;
+  return { now: () => now, advance: (ms) => void (now += ms) };
+}
+
+describe.each(databaseKinds)("verification on %s", (kind) => {
+  const clock = manualClock();
+  const hashSecret = "a-server-secret-of-at-least-32-characters";
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(kind, { clock, hashSecret });
+  });
+  afterAll(() => server?.close());
+
+  it("judges expiry at every request, even for a key served from the cache", async () => {
+    const { secret } = await server.issueKey({ expiresAt: new Date(clock.now() + 60_000) });
+    expect((await server.query(GUARDED, [apiKey(secret)])).status).toBe(200); // cached now
+    clock.advance(59_000);
+    expect((await server.query(GUARDED, [apiKey(secret)])).status).toBe(200);
+    clock.advance(1_000);
+    const res = await server.query(GUARDED, [apiKey(secret)]);
+    expect(res.status).toBe(401);
+    expect(res.json.errors[0].extensions.reason).toBe("KEY_EXPIRED");
+  });
+
+  it("a change written behind the cache's back shows once the key is evicted", async () => {
+    const { secret, keyId } = await server.issueKey();
+    expect((await server.query(GUARDED, [apiKey(secret)])).status).toBe(200);
+    await server.app.database.db.update(apiKeys).set({ revokedAt: new Date(clock.now()) }).where(eq(apiKeys.id, keyId));
+    // Within the cache lifetime the cached answer stands (services evict; this write did not).
+    expect((await server.query(GUARDED, [apiKey(secret)])).status).toBe(200);
+    server.app.cache.evictKey(keyId);
+    const res = await server.query(GUARDED, [apiKey(secret)]);
+    expect(res.json.errors[0].extensions.reason).toBe("KEY_REVOKED");
+  });
+
+  it("evicting a user drops all their keys at once", async () => {
+    const a = await server.issueKey({ email: "evict-me@example.com" });
+    const b = await server.issueKey({ email: "evict-me@example.com" });
+    for (const k of [a, b]) expect((await server.query(GUARDED, [apiKey(k.secret)])).status).toBe(200);
+    await server.app.database.db.update(apiKeys).set({ active: false }).where(eq(apiKeys.userId, a.userId));
+    server.app.cache.evictUser(a.userId);
+    for (const k of [a, b]) {
+      expect((await server.query(GUARDED, [apiKey(k.secret)])).json.errors[0].extensions.reason).toBe("KEY_DISABLED");
+    }
+  });
+
+  it("stores only the HMAC of the key, never the key", async () => {
+    const { secret, keyId } = await server.issueKey();
+    const [row] = await server.app.database.db.select().from(keySecrets).where(eq(keySecrets.keyId, keyId));
+    expect(row!.hash).toBe(hashKey(secret, hashSecret));
+    expect(row!.hash).not.toContain(secret.slice(3, 35));
+    const [key] = await server.app.database.db.select().from(apiKeys).where(eq(apiKeys.id, keyId));
+    expect(JSON.stringify(key)).not.toContain(secret.slice(7));
+    expect(key!.start).toBe(secret.slice(0, 7));
+  });
+
+  it("keys:admin counts only while the owner is an ADMIN", async () => {
+    const { secret } = await server.issueKey({ role: "ADMIN", email: "boss@example.com", scopes: ["keys:admin", "keys:self"] });
+    const res = await server.query("{ me { apiKey { scopes } user { role } } }", [apiKey(secret)]);
+    expect(res.json.data.me).toEqual({ apiKey: { scopes: ["keys:admin", "keys:self"] }, user: { role: "ADMIN" } });
+  });
+
+  describe("imported keys", () => {
+    const value = "legacy-system-key-0123456789";
+
+    it("a non-prefixed string is malformed while no imported key exists", async () => {
+      const res = await server.query(GUARDED, [apiKey(value)]);
+      expect(res.json.errors[0].extensions.reason).toBe("KEY_MALFORMED");
+    });
+
+    it("is looked up once an imported key exists: the imported value works, others are KEY_INVALID", async () => {
+      const { userId } = await server.issueKey({ email: "importer@example.com" });
+      await insertKey(
+        server.app.database.db,
+        {
+          userId, name: "imported", description: null, clientType: "mobile", scopes: [], start: value.slice(0, 4),
+          expiresAt: null, rateLimitLimit: null, rateLimitWindowSeconds: null, imported: true,
+        },
+        hashKey(value, hashSecret),
+      );
+      server.app.verifier.forgetImportedKeys(); // what the import service does
+      expect((await server.query(GUARDED, [apiKey(value)])).status).toBe(200);
+      const unknown = await server.query(GUARDED, [apiKey("another-legacy-key-000000")]);
+      expect(unknown.status).toBe(401);
+      expect(unknown.json.errors[0].extensions.reason).toBe("KEY_INVALID");
+      // Prefixed strings still need a valid checksum, imported keys or not.
+      const typo = await server.query(GUARDED, [apiKey("ks_" + "a".repeat(38))]);
+      expect(typo.json.errors[0].extensions.reason).toBe("KEY_MALFORMED");
+    });
+  });
+});
