@@ -72,6 +72,8 @@ export const defaultConfig: KeyscopeConfig = Object.freeze({
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+/** Headers with a meaning of their own; as extra key headers they would read "Bearer …" as a key. */
+const RESERVED_HEADERS = ["x-api-key", "authorization", "cookie"];
 
 const integer = (min: number, max: number) =>
   z.string().regex(/^\d+$/, `must be a whole number from ${min} to ${max}`).transform(Number)
@@ -94,7 +96,8 @@ const variables = {
   KEYSCOPE_KEY_QUERY_PARAM: z.string().regex(NAME, "must be a parameter name of letters, digits, '.', '_' or '-'"),
   KEYSCOPE_KEY_COOKIE: z.string().regex(NAME, "must be a cookie name of letters, digits, '.', '_' or '-'"),
   KEYSCOPE_KEY_HEADERS: z.string().transform((v) => v.split(",").map((h) => h.trim().toLowerCase()))
-    .pipe(z.array(z.string().regex(HEADER_NAME, "must be a comma-separated list of header names")).min(1)),
+    .pipe(z.array(z.string().regex(HEADER_NAME, "must be a comma-separated list of header names")
+      .refine((h) => !RESERVED_HEADERS.includes(h), "must not name x-api-key, authorization or cookie (they are read already)")).min(1)),
   KEYSCOPE_KEY_IN_EXTENSIONS: flag,
   KEYSCOPE_CACHE_TTL_SECONDS: integer(1, 3600),
   KEYSCOPE_CACHE_MAX_ENTRIES: integer(1, 10_000_000),
@@ -194,6 +197,11 @@ export function resolveConfig(input: KeyscopeConfigInput): KeyscopeConfig {
     limits: { ...defaultConfig.limits, ...stripUndefined(input.limits ?? {}) },
   };
   if (!KEY_PREFIX_PATTERN.test(config.keyPrefix)) throw new ConfigError("keyPrefix must match [a-z][a-z0-9]{0,15}.");
+  // Incoming header names are compared in lower case.
+  const headers = config.keySources.headers.map((h) => h.toLowerCase());
+  const reserved = headers.find((h) => RESERVED_HEADERS.includes(h) || !HEADER_NAME.test(h));
+  if (reserved !== undefined) throw new ConfigError(`keySources.headers: ${JSON.stringify(reserved)} cannot be an extra key header.`);
+  config.keySources = { ...config.keySources, headers };
   if (config.hashSecret !== undefined && config.hashSecret.length < 32) throw new ConfigError("hashSecret must be at least 32 characters.");
   return deepFreeze(config);
 }

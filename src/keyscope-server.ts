@@ -4,6 +4,7 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { IResolvers, TypeSource } from "@graphql-tools/utils";
 import type { GraphQLSchema } from "graphql";
+import { createAuditService, type AuditService } from "./audit/audit-service.ts";
 import { createAuthResolver, type Auth, type KeyRequest, type KeyscopeContext } from "./auth/context.ts";
 import { KeyCache } from "./auth/key-cache.ts";
 import { createKeyVerifier, type KeyVerifier } from "./auth/verify-key.ts";
@@ -42,6 +43,7 @@ export interface KeyscopeServer {
   readonly database: Database;
   readonly keys: KeyService;
   readonly users: UserService;
+  readonly audit: AuditService;
   readonly cache: KeyCache;
   readonly verifier: KeyVerifier;
   readonly logger: Logger;
@@ -82,12 +84,15 @@ async function assemble(
   const { db } = database;
   const cache = new KeyCache(config.cache);
   const verifier = createKeyVerifier({ db, cache, clock, keyPrefix: config.keyPrefix, hashSecret: config.hashSecret, cacheTtlSeconds: config.cache.ttlSeconds });
-  const keys = createKeyService({ db, cache, clock, keyPrefix: config.keyPrefix, hashSecret: config.hashSecret, maxKeysPerUser: config.limits.maxKeysPerUser });
+  const keys = createKeyService({
+    db, cache, clock, verifier, keyPrefix: config.keyPrefix, hashSecret: config.hashSecret, maxKeysPerUser: config.limits.maxKeysPerUser,
+  });
   const users = createUserService({ db, cache, clock });
+  const audit = createAuditService({ db });
   const schema = buildKeyscopeSchema({
     typeDefs: options.typeDefs,
     resolvers: options.resolvers,
-    managementResolvers: createManagementResolvers({ db, clock }),
+    managementResolvers: createManagementResolvers({ db, clock, keys, users, audit }),
   });
 
   const resolveAuth = createAuthResolver({ verifier, keySources: config.keySources });
@@ -103,7 +108,7 @@ async function assemble(
 
   let closing: Promise<void> | undefined;
   return {
-    config, schema, apollo, httpServer, database, keys, users, cache, verifier, logger,
+    config, schema, apollo, httpServer, database, keys, users, audit, cache, verifier, logger,
     listen: ({ port = config.port, host = config.host } = {}) =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -141,7 +146,9 @@ function createApollo(config: KeyscopeConfig, logger: Logger, schema: GraphQLSch
   const armor = new ApolloArmor({
     maxDepth: { n: config.limits.maxDepth },
     maxAliases: { n: config.limits.maxAliases },
-    maxTokens: { n: config.limits.maxTokens },
+    // Counted by graphql-js's own parser (parseOptions below): armor's Apollo plugin throws from a
+    // hook, which turns every syntax error and every refused query into an HTTP 500.
+    maxTokens: { enabled: false },
     // Suggestions ("Did you mean …?") reveal the schema; kept for development only.
     blockFieldSuggestion: { enabled: config.production },
     costLimit: { enabled: false },
@@ -152,6 +159,10 @@ function createApollo(config: KeyscopeConfig, logger: Logger, schema: GraphQLSch
     // Expected refusals need no stack, and unexpected errors are masked (format-error.ts).
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // Whoever owns the process stops the server (main.ts on SIGTERM). Apollo's own handler would
+    // re-raise the signal once Apollo alone has stopped, killing the process mid-drain (exit 143).
+    stopOnTerminationSignals: false,
+    parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: armor.validationRules,
     // graphql-armor's typings come from Apollo's CJS build; the plugins are the same objects.
     plugins: armor.plugins as unknown as ApolloServerPlugin<KeyscopeContext>[],

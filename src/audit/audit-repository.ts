@@ -1,5 +1,6 @@
+import { and, count, desc, eq, inArray, lt, or } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { auditEvents } from "../db/schema/index.ts";
+import { apiKeys, auditEvents, type AuditEventRow } from "../db/schema/index.ts";
 
 export type AuditAction =
   | "user.created"
@@ -16,8 +17,6 @@ export interface Actor {
   keyId: string | null;
   ip: string | null;
 }
-
-export const CLI_ACTOR: Actor = Object.freeze({ userId: null, keyId: null, ip: null });
 
 export interface AuditEntry {
   action: AuditAction;
@@ -39,4 +38,40 @@ export async function recordAuditEvent(db: Db, entry: AuditEntry): Promise<void>
     ip: entry.actor.ip,
     changes: entry.changes ?? null,
   });
+}
+
+export interface AuditFilter {
+  keyId?: string | null;
+  userId?: string | null;
+  action?: string | null;
+}
+
+/**
+ * Up to `limit` events, newest first, older than the cursor. With `visibleTo`, only events about
+ * that user: done by them, done to them, or done to one of their keys.
+ */
+export async function pageAuditEvents(
+  db: Db,
+  filter: AuditFilter,
+  visibleTo: string | null,
+  limit: number,
+  beforeId: number | null,
+): Promise<{ rows: AuditEventRow[]; total: number }> {
+  const where = and(
+    filter.keyId ? eq(auditEvents.targetKeyId, filter.keyId) : undefined,
+    filter.userId ? or(eq(auditEvents.targetUserId, filter.userId), eq(auditEvents.actorUserId, filter.userId)) : undefined,
+    filter.action ? eq(auditEvents.action, filter.action) : undefined,
+    visibleTo
+      ? or(
+          eq(auditEvents.actorUserId, visibleTo),
+          eq(auditEvents.targetUserId, visibleTo),
+          inArray(auditEvents.targetKeyId, db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.userId, visibleTo))),
+        )
+      : undefined,
+  );
+  const [rows, [counted]] = await Promise.all([
+    db.select().from(auditEvents).where(and(where, beforeId !== null ? lt(auditEvents.id, beforeId) : undefined)).orderBy(desc(auditEvents.id)).limit(limit),
+    db.select({ n: count() }).from(auditEvents).where(where),
+  ]);
+  return { rows, total: counted?.n ?? 0 };
 }

@@ -52,11 +52,11 @@ export class KeyCache {
   }
 
   // Management actions are rare next to look-ups; a scan keeps the cache a plain LRU. Stale
-  // entries go too, or an outage would bring them back.
+  // entries go too, or an outage would bring them back: `keys()` skips stale entries (the cache
+  // does not allow stale), `dump()` does not.
   #evictWhere(matches: (c: Credential) => boolean): void {
-    for (const hash of [...this.#entries.keys()]) {
-      const credential = this.#entries.peek(hash, { allowStale: true });
-      if (credential && matches(credential)) this.#entries.delete(hash);
+    for (const [hash, { value }] of this.#entries.dump()) {
+      if (matches(value)) this.#entries.delete(hash);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { CLI_ACTOR } from "../audit/audit-repository.ts";
+import { CLI_PRINCIPAL } from "../auth/principal.ts";
 import { ADMIN_SCOPE, SELF_SCOPE } from "../auth/credential.ts";
 import { KeyCache } from "../auth/key-cache.ts";
 import type { Clock } from "../clock.ts";
@@ -31,10 +31,13 @@ export async function bootstrapAdmin(options: BootstrapOptions, email: string): 
       throw new ConflictError("An admin already exists; bootstrap only creates the first one. Ask an admin for a key.");
     }
     const services = { db: tx, cache: new KeyCache({ ttlSeconds: 1, maxEntries: 1 }), clock: options.clock };
-    const user = await createUserService(services).createUser({ email, role: "ADMIN", clientTypes: [BOOTSTRAP_CLIENT_TYPE] }, CLI_ACTOR);
-    return createKeyService({ ...services, keyPrefix: options.keyPrefix, hashSecret: options.hashSecret, maxKeysPerUser: 1 }).issueKey(
-      { userId: user.id, name: "bootstrap admin key", clientType: BOOTSTRAP_CLIENT_TYPE, scopes: [ADMIN_SCOPE, SELF_SCOPE] },
-      CLI_ACTOR,
-    );
+    const user = await createUserService(services).createUser(CLI_PRINCIPAL, { email, role: "ADMIN", clientTypes: [BOOTSTRAP_CLIENT_TYPE] });
+    const keys = createKeyService({ ...services, keyPrefix: options.keyPrefix, hashSecret: options.hashSecret, maxKeysPerUser: 1 });
+    return keys.createKey(CLI_PRINCIPAL, {
+      userId: user.id,
+      name: "bootstrap admin key",
+      clientType: BOOTSTRAP_CLIENT_TYPE,
+      scopes: [ADMIN_SCOPE, SELF_SCOPE],
+    });
   });
 }

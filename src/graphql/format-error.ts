@@ -1,7 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "../logger.ts";
-import { ConflictError, InputError, NotFoundError } from "../service-errors.ts";
+import { ConflictError, InputError, NotFoundError, PermissionError } from "../service-errors.ts";
 import { ErrorCode } from "./errors.ts";
 
 /**
@@ -13,6 +13,10 @@ export function createErrorFormatter(logger: Logger) {
     const original = unwrapResolverError(error);
     if (original instanceof InputError) {
       return { ...formatted, message: original.message, extensions: { code: ErrorCode.BAD_USER_INPUT, field: original.field } };
+    }
+    if (original instanceof PermissionError) {
+      const field = original.field ? { field: original.field } : {};
+      return { ...formatted, message: original.message, extensions: { code: ErrorCode.FORBIDDEN, reason: original.reason, ...field } };
     }
     if (original instanceof NotFoundError) {
       return { ...formatted, message: original.message, extensions: { code: ErrorCode.NOT_FOUND } };

@@ -1,30 +1,74 @@
-import type { KeyscopeContext } from "../auth/context.ts";
+import type { AuditService } from "../audit/audit-service.ts";
+import type { Auth, KeyscopeContext } from "../auth/context.ts";
+import { principalFromAuth, type Principal } from "../auth/principal.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import type { ApiKeyRow, UserRow } from "../db/schema/index.ts";
-import { findKeyById } from "../keys/key-repository.ts";
+import type { KeyStatusFilter } from "../keys/key-repository.ts";
+import type { CreateKeyInput, ImportKeyInput, KeyService, UpdateKeyInput } from "../keys/key-service.ts";
 import { keyStatus } from "../keys/key-status.ts";
+import { NotFoundError } from "../service-errors.ts";
+import { findKeyById } from "../keys/key-repository.ts";
 import { findUserById } from "../users/user-repository.ts";
-import { notFound } from "./errors.ts";
+import type { CreateUserInput, UpdateUserInput, UserService } from "../users/user-service.ts";
 import { DateTime, JSON } from "./scalars.ts";
 
 export interface ManagementDeps {
   db: Db;
   clock: Clock;
+  keys: KeyService;
+  users: UserService;
+  audit: AuditService;
 }
 
-/** Resolvers for schema/management.graphql. The directive has already checked the caller. */
-export function createManagementResolvers({ db, clock }: ManagementDeps) {
+type Ctx = KeyscopeContext;
+type Args<T> = T;
+
+/**
+ * Resolvers for schema/management.graphql: thin, each hands the caller's principal to a service.
+ * The directive has already checked key and scopes; services check everything else.
+ */
+export function createManagementResolvers({ db, clock, keys, users, audit }: ManagementDeps) {
+  // One principal per request, however many fields ask.
+  const principals = new WeakMap<Auth, Promise<Principal>>();
+  const principal = (ctx: Ctx) => {
+    let found = principals.get(ctx.auth);
+    if (!found) principals.set(ctx.auth, (found = principalFromAuth(db, ctx.auth)));
+    return found;
+  };
+
   return {
     DateTime,
     JSON,
     Query: {
-      me: async (_: unknown, __: unknown, { auth }: KeyscopeContext) => {
-        const key = auth.key!; // @requiresKey guarantees it
+      me: async (_: unknown, __: unknown, ctx: Ctx) => {
+        const key = ctx.auth.key!;
         const [apiKey, user] = await Promise.all([findKeyById(db, key.id), findUserById(db, key.userId)]);
-        if (!apiKey || !user) throw notFound("The calling key");
+        if (!apiKey || !user) throw new NotFoundError("The calling key was not found.");
         return { apiKey, user };
       },
+      myApiKeys: async (_: unknown, { status }: Args<{ status?: KeyStatusFilter | null }>, ctx: Ctx) =>
+        keys.listOwnKeys(await principal(ctx), status),
+      apiKey: async (_: unknown, { id }: Args<{ id: string }>, ctx: Ctx) => keys.getKey(await principal(ctx), id),
+      apiKeys: async (_: unknown, args: Args<{ filter?: { userId?: string; clientType?: string; status?: KeyStatusFilter } | null; first?: number | null; after?: string | null }>, ctx: Ctx) =>
+        keys.pageKeys(await principal(ctx), args.filter ?? {}, args.first, args.after),
+      users: async (_: unknown, args: Args<{ first?: number | null; after?: string | null }>, ctx: Ctx) =>
+        users.pageUsers(await principal(ctx), args.first, args.after),
+      user: async (_: unknown, { id }: Args<{ id: string }>, ctx: Ctx) => users.getUser(await principal(ctx), id),
+      auditEvents: async (_: unknown, args: Args<{ filter?: { keyId?: string; userId?: string; action?: string } | null; first?: number | null; after?: string | null }>, ctx: Ctx) =>
+        audit.pageEvents(await principal(ctx), args.filter ?? {}, args.first, args.after),
+    },
+    Mutation: {
+      createApiKey: async (_: unknown, { input }: Args<{ input: CreateKeyInput }>, ctx: Ctx) => keys.createKey(await principal(ctx), input),
+      importApiKey: async (_: unknown, { input }: Args<{ input: ImportKeyInput }>, ctx: Ctx) => keys.importKey(await principal(ctx), input),
+      updateApiKey: async (_: unknown, { id, input }: Args<{ id: string; input: UpdateKeyInput }>, ctx: Ctx) =>
+        keys.updateKey(await principal(ctx), id, input),
+      rotateApiKey: async (_: unknown, { id, gracePeriodSeconds }: Args<{ id: string; gracePeriodSeconds?: number | null }>, ctx: Ctx) =>
+        keys.rotateKey(await principal(ctx), id, gracePeriodSeconds ?? 0),
+      revokeApiKey: async (_: unknown, { id }: Args<{ id: string }>, ctx: Ctx) => keys.revokeKey(await principal(ctx), id),
+      createUser: async (_: unknown, { input }: Args<{ input: CreateUserInput }>, ctx: Ctx) => users.createUser(await principal(ctx), input),
+      updateUser: async (_: unknown, { id, input }: Args<{ id: string; input: UpdateUserInput }>, ctx: Ctx) =>
+        users.updateUser(await principal(ctx), id, input),
     },
     ApiKey: {
       status: (key: ApiKeyRow) => keyStatus(key, clock.now()),
@@ -34,12 +78,13 @@ export function createManagementResolvers({ db, clock }: ManagementDeps) {
           : null,
       owner: async (key: ApiKeyRow) => {
         const user = await findUserById(db, key.userId);
-        if (!user) throw notFound("The key's owner");
+        if (!user) throw new NotFoundError("The key's owner was not found.");
         return user;
       },
     },
     User: {
-      clientTypes: (user: UserRow) => user.clientTypes,
+      apiKeys: async (user: UserRow, { status }: Args<{ status?: KeyStatusFilter | null }>, ctx: Ctx) =>
+        keys.listKeysOfUser(await principal(ctx), user.id, status),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, count, eq, gt, isNull, or, sql, type SQL } from "drizzle-orm";
 import type { Credential } from "../auth/credential.ts";
 import type { Db } from "../db/client.ts";
 import { apiKeys, keySecrets, users, type ApiKeyRow } from "../db/schema/index.ts";
@@ -74,5 +74,105 @@ export async function importedKeysExist(db: Db): Promise<boolean> {
     .from(apiKeys)
     .where(and(eq(apiKeys.imported, true), sql`${apiKeys.revokedAt} is null`))
     .limit(1);
+  return row !== undefined;
+}
+
+export type KeyStatusFilter = "ACTIVE" | "DISABLED" | "EXPIRED" | "REVOKED";
+
+/** The SQL twin of keyStatus(): revoked beats expired beats switched off. */
+export function statusCondition(status: KeyStatusFilter, now: number): SQL {
+  const at = new Date(now);
+  const revoked = sql`${apiKeys.revokedAt} is not null and ${apiKeys.revokedAt} <= ${at}`;
+  const expired = sql`${apiKeys.expiresAt} is not null and ${apiKeys.expiresAt} <= ${at}`;
+  switch (status) {
+    case "REVOKED":
+      return sql`(${revoked})`;
+    case "EXPIRED":
+      return sql`(not coalesce(${revoked}, false) and ${expired})`;
+    case "DISABLED":
+      return sql`(not coalesce(${revoked}, false) and not coalesce(${expired}, false) and not ${apiKeys.active})`;
+    case "ACTIVE":
+      return sql`(not coalesce(${revoked}, false) and not coalesce(${expired}, false) and ${apiKeys.active})`;
+    default: {
+      const unknown: never = status;
+      throw new Error(`unknown status ${String(unknown)}`);
+    }
+  }
+}
+
+export interface KeyListFilter {
+  userId?: string | null;
+  clientType?: string | null;
+  status?: KeyStatusFilter | null;
+}
+
+function keyFilterCondition(filter: KeyListFilter, now: number): SQL | undefined {
+  return and(
+    filter.userId ? eq(apiKeys.userId, filter.userId) : undefined,
+    filter.clientType ? eq(apiKeys.clientType, filter.clientType) : undefined,
+    filter.status ? statusCondition(filter.status, now) : undefined,
+  );
+}
+
+/** Up to `limit` keys after the cursor, in creation order, and how many match in all. */
+export async function pageKeys(
+  db: Db,
+  filter: KeyListFilter,
+  now: number,
+  limit: number,
+  after: { createdAt: Date; id: string } | null,
+): Promise<{ rows: ApiKeyRow[]; total: number }> {
+  const where = keyFilterCondition(filter, now);
+  const afterCursor = after ? sql`(${apiKeys.createdAt}, ${apiKeys.id}) > (${after.createdAt}, ${after.id})` : undefined;
+  const [rows, [counted]] = await Promise.all([
+    db.select().from(apiKeys).where(and(where, afterCursor)).orderBy(apiKeys.createdAt, apiKeys.id).limit(limit),
+    db.select({ n: count() }).from(apiKeys).where(where),
+  ]);
+  return { rows, total: counted?.n ?? 0 };
+}
+
+export async function listKeysOfUserWithStatus(db: Db, userId: string, status: KeyStatusFilter | null | undefined, now: number): Promise<ApiKeyRow[]> {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(keyFilterCondition({ userId, status }, now))
+    .orderBy(apiKeys.createdAt, apiKeys.id);
+}
+
+/** Live: neither revoked nor expired (what the per-user limit counts). */
+export async function countLiveKeys(db: Db, userId: string, now: number): Promise<number> {
+  const at = new Date(now);
+  const [row] = await db
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, at))));
+  return row?.n ?? 0;
+}
+
+export async function updateKey(db: Db, id: string, changes: Partial<typeof apiKeys.$inferInsert>): Promise<ApiKeyRow> {
+  const [row] = await db.update(apiKeys).set({ ...changes, updatedAt: sql`now()` }).where(eq(apiKeys.id, id)).returning();
+  return row!;
+}
+
+/** Locks the key's row for the rest of the transaction (rotate/revoke/update race safely). */
+export async function findKeyForUpdate(db: Db, id: string): Promise<ApiKeyRow | undefined> {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).for("update");
+  return row;
+}
+
+/**
+ * Rotation: every secret still live after `until` now stops at `until`; then the new secret.
+ * A key holds more than one live secret only until `until`.
+ */
+export async function replaceSecret(db: Db, keyId: string, newHash: string, until: Date): Promise<void> {
+  await db
+    .update(keySecrets)
+    .set({ expiresAt: until })
+    .where(and(eq(keySecrets.keyId, keyId), or(isNull(keySecrets.expiresAt), gt(keySecrets.expiresAt, until))));
+  await db.insert(keySecrets).values({ keyId, hash: newHash });
+}
+
+export async function secretHashExists(db: Db, hash: string): Promise<boolean> {
+  const [row] = await db.select({ id: keySecrets.id }).from(keySecrets).where(eq(keySecrets.hash, hash)).limit(1);
   return row !== undefined;
 }

@@ -1,11 +1,15 @@
-import { recordAuditEvent, type Actor } from "../audit/audit-repository.ts";
+import { changedFields } from "../audit/changed-fields.ts";
+import { recordAuditEvent } from "../audit/audit-repository.ts";
 import type { KeyCache } from "../auth/key-cache.ts";
+import { isOperator, type Principal } from "../auth/principal.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import type { UserRow } from "../db/schema/index.ts";
 import { NAME_PATTERN } from "../graphql/requires-key.ts";
-import { InputError } from "../service-errors.ts";
-import { findUserByEmail, insertUser } from "./user-repository.ts";
+import { checkAdmin } from "../keys/key-permissions.ts";
+import { checkId, checkPage, createdAtCursor, toConnection, type Connection } from "../pagination.ts";
+import { InputError, NotFoundError } from "../service-errors.ts";
+import { findUserByEmail, findUserById, findUserForUpdate, insertUser, lockActiveAdmins, pageUsers, updateUserRow } from "./user-repository.ts";
 
 export interface UserServiceOptions {
   db: Db;
@@ -13,35 +17,90 @@ export interface UserServiceOptions {
   clock: Clock;
 }
 
+export type Role = "ADMIN" | "MEMBER";
+
 export interface CreateUserInput {
   email: string;
   name?: string | null;
-  role?: "ADMIN" | "MEMBER" | null;
+  /** @default "MEMBER" */
+  role?: Role | null;
   clientTypes?: readonly string[] | null;
+}
+
+export interface UpdateUserInput {
+  name?: string | null;
+  role?: Role | null;
+  clientTypes?: readonly string[] | null;
+  disabled?: boolean | null;
 }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 const NAME_LENGTH = 200;
+const MAX_CLIENT_TYPES = 50;
 
 export type UserService = ReturnType<typeof createUserService>;
 
+/** Users, managed by admins (and the CLI). Disabling or demoting evicts the user's keys at once. */
 export function createUserService(options: UserServiceOptions) {
-  const { db } = options;
+  const { db, cache } = options;
   return {
-    /** Checks the input, then inserts the user and its audit event in one transaction. */
-    async createUser(input: CreateUserInput, actor: Actor): Promise<UserRow> {
+    async createUser(principal: Principal, input: CreateUserInput): Promise<UserRow> {
+      checkAdmin(principal);
       const user = {
         email: checkEmail(input.email),
         name: checkUserName(input.name),
         role: input.role ?? "MEMBER",
         clientTypes: checkClientTypes(input.clientTypes),
       };
-      return db.transaction(async (tx) => {
-        if (await findUserByEmail(tx, user.email)) throw new InputError("email", "A user with this email already exists.");
-        const row = await insertUser(tx, user);
-        await recordAuditEvent(tx, { action: "user.created", actor, targetUserId: row.id, changes: user });
-        return row;
+      try {
+        return await db.transaction(async (tx) => {
+          if (await findUserByEmail(tx, user.email)) throw duplicateEmail();
+          const row = await insertUser(tx, user);
+          await recordAuditEvent(tx, { action: "user.created", actor: principal, targetUserId: row.id, changes: user });
+          return row;
+        });
+      } catch (error) {
+        // Two creations racing past the check: the unique index on lower(email) decides.
+        if (isUniqueViolation(error)) throw duplicateEmail();
+        throw error;
+      }
+    },
+
+    async updateUser(principal: Principal, id: string, input: UpdateUserInput): Promise<UserRow> {
+      checkAdmin(principal);
+      const userId = checkId("id", id);
+      const changes = checkUserUpdate(input);
+      const row = await db.transaction(async (tx) => {
+        const before = await findUserForUpdate(tx, userId);
+        if (!before) throw new NotFoundError("No user has this id.");
+        const losesAdmin = before.role === "ADMIN" && !before.disabled && (changes.role === "MEMBER" || changes.disabled === true);
+        // The operator CLI may (break-glass); bootstrap can then make a new admin.
+        if (losesAdmin && !isOperator(principal)) {
+          const admins = await lockActiveAdmins(tx);
+          if (admins.length <= 1) {
+            throw new InputError(changes.disabled ? "disabled" : "role", "This is the last enabled admin; make another admin first.");
+          }
+        }
+        const diff = changedFields(before, changes);
+        if (Object.keys(diff).length === 0) return before;
+        const after = await updateUserRow(tx, userId, changes);
+        await recordAuditEvent(tx, { action: "user.updated", actor: principal, targetUserId: userId, changes: diff });
+        return after;
       });
+      cache.evictUser(userId);
+      return row;
+    },
+
+    async getUser(principal: Principal, id: string): Promise<UserRow | null> {
+      checkAdmin(principal);
+      return (await findUserById(db, checkId("id", id))) ?? null;
+    },
+
+    async pageUsers(principal: Principal, first: number | null | undefined, after: string | null | undefined): Promise<Connection<UserRow>> {
+      checkAdmin(principal);
+      const page = checkPage(first, after);
+      const { rows, total } = await pageUsers(db, page.first + 1, page.after ? createdAtCursor.decode(page.after) : null);
+      return toConnection(rows, page.first, total, createdAtCursor.encode);
     },
   };
 }
@@ -60,8 +119,36 @@ function checkUserName(name: string | null | undefined): string | null {
 
 export function checkClientTypes(clientTypes: readonly string[] | null | undefined): string[] {
   const list = [...new Set(clientTypes ?? [])];
+  if (list.length > MAX_CLIENT_TYPES) throw new InputError("clientTypes", `A user has at most ${MAX_CLIENT_TYPES} client types.`);
   if (list.some((t) => !NAME_PATTERN.test(t))) {
     throw new InputError("clientTypes", "A client type is 1 to 64 letters, digits or . _ : - (no blanks).");
   }
   return list.sort();
+}
+
+function checkUserUpdate(input: UpdateUserInput): Partial<UserRow> {
+  const changes: Partial<UserRow> = {};
+  if (input.name !== undefined) changes.name = checkUserName(input.name);
+  if (input.role !== undefined) {
+    if (input.role === null) throw new InputError("role", "role must be ADMIN or MEMBER.");
+    changes.role = input.role;
+  }
+  if (input.clientTypes !== undefined) {
+    if (input.clientTypes === null) throw new InputError("clientTypes", "clientTypes must be a list (it may be empty).");
+    changes.clientTypes = checkClientTypes(input.clientTypes);
+  }
+  if (input.disabled !== undefined) {
+    if (input.disabled === null) throw new InputError("disabled", "disabled must be true or false.");
+    changes.disabled = input.disabled;
+  }
+  return changes;
+}
+
+const duplicateEmail = () => new InputError("email", "A user with this email already exists.");
+
+function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === "23505") return true;
+  }
+  return false;
 }

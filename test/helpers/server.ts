@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { CLI_ACTOR } from "../../src/audit/audit-repository.ts";
+import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { createKeyscopeServer, type KeyscopeServer, type KeyscopeServerOptions } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
 import { exampleResolvers, exampleTypeDefs } from "../../src/example/catalogue.ts";
@@ -58,13 +58,13 @@ export async function startServer(kind: DatabaseKind, options: KeyscopeServerOpt
       const email = o.email ?? `user${++counter}@example.com`;
       let userId = users.get(email);
       if (!userId) {
-        const user = await app.users.createUser({ email, role: o.role ?? "MEMBER", clientTypes: [o.clientType ?? "mobile"] }, CLI_ACTOR);
+        const user = await app.users.createUser(CLI_PRINCIPAL, { email, role: o.role ?? "MEMBER", clientTypes: [o.clientType ?? "mobile"] });
         userId = user.id;
         users.set(email, userId);
       }
-      const issued = await app.keys.issueKey(
+      const issued = await app.keys.createKey(
+        CLI_PRINCIPAL,
         { userId, name: "test key", clientType: o.clientType ?? "mobile", scopes: o.scopes ?? [], expiresAt: o.expiresAt ?? null },
-        CLI_ACTOR,
       );
       return { secret: issued.secret, keyId: issued.apiKey.id, userId };
     },

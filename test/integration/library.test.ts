@@ -3,7 +3,7 @@ import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_ACTOR } from "../../src/audit/audit-repository.ts";
+import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import {
   createAuthResolver,
   createKeyscopeServer,
@@ -56,10 +56,10 @@ describe.each(databaseKinds)("library use on %s", (kind) => {
     });
     const { url } = await app.listen({ port: 0, host: "127.0.0.1" });
     try {
-      const user = await app.users.createUser({ email: "lib@example.com", clientTypes: ["partner"] }, CLI_ACTOR);
-      const { secret, apiKey } = await app.keys.issueKey(
+      const user = await app.users.createUser(CLI_PRINCIPAL, { email: "lib@example.com", clientTypes: ["partner"] });
+      const { secret, apiKey } = await app.keys.createKey(
+        CLI_PRINCIPAL,
         { userId: user.id, name: "partner key", clientType: "partner", scopes: ["reports:read"] },
-        CLI_ACTOR,
       );
       const res = await postGraphQL(url, { query: "{ hello whoami reports me { user { email } } }" }, [["x-api-key", secret]]);
       expect(res.json).toEqual({ data: { hello: "world", whoami: apiKey.id, reports: ["q3"], me: { user: { email: "lib@example.com" } } } });
@@ -88,8 +88,8 @@ describe.each(databaseKinds)("library use on %s", (kind) => {
     const verifier = createKeyVerifier({ db, cache, clock: systemClock, keyPrefix: "ks", hashSecret: undefined, cacheTtlSeconds: 30 });
     const users = createUserService({ db, cache, clock: systemClock });
     const keys = createKeyService({ db, cache, clock: systemClock, keyPrefix: "ks", hashSecret: undefined, maxKeysPerUser: 100 });
-    const user = await users.createUser({ email: "parts@example.com" }, CLI_ACTOR);
-    const { secret } = await keys.issueKey({ userId: user.id, name: "k", clientType: "mobile" }, CLI_ACTOR);
+    const user = await users.createUser(CLI_PRINCIPAL, { email: "parts@example.com" });
+    const { secret } = await keys.createKey(CLI_PRINCIPAL, { userId: user.id, name: "k", clientType: "mobile" });
 
     const schema = requiresKeyTransform(
       makeExecutableSchema({ typeDefs: [requiresKeyTypeDefs, typeDefs], resolvers: { Query: { hello: () => "hi", whoami: () => "you", reports: () => [] } } }),

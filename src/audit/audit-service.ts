@@ -1,0 +1,33 @@
+import type { Principal } from "../auth/principal.ts";
+import type { Db } from "../db/client.ts";
+import type { AuditEventRow } from "../db/schema/index.ts";
+import { checkId, checkPage, decodeCursor, encodeCursor, toConnection, type Connection } from "../pagination.ts";
+import { InputError } from "../service-errors.ts";
+import { pageAuditEvents, type AuditAction, type AuditFilter } from "./audit-repository.ts";
+
+export const AUDIT_ACTIONS: readonly AuditAction[] = [
+  "user.created", "user.updated", "key.created", "key.imported", "key.updated", "key.rotated", "key.revoked",
+];
+
+export type AuditService = ReturnType<typeof createAuditService>;
+
+/** Reading the audit trail: admins read everything, others what concerns them and their keys. */
+export function createAuditService({ db }: { db: Db }) {
+  return {
+    async pageEvents(principal: Principal, filter: AuditFilter, first: number | null | undefined, after: string | null | undefined): Promise<Connection<AuditEventRow>> {
+      const page = checkPage(first, after);
+      const checked: AuditFilter = {
+        keyId: filter.keyId ? checkId("filter.keyId", filter.keyId) : null,
+        userId: filter.userId ? checkId("filter.userId", filter.userId) : null,
+        action: filter.action ?? null,
+      };
+      if (checked.action && !AUDIT_ACTIONS.includes(checked.action as AuditAction)) {
+        throw new InputError("filter.action", `action must be one of ${AUDIT_ACTIONS.join(", ")}.`);
+      }
+      const beforeId = page.after ? decodeCursor<[number]>(page.after, (p): p is [number] => p.length === 1 && Number.isSafeInteger(p[0]))[0] : null;
+      const visibleTo = principal.admin ? null : principal.userId;
+      const { rows, total } = await pageAuditEvents(db, checked, visibleTo, page.first + 1, beforeId);
+      return toConnection(rows, page.first, total, (row) => encodeCursor([row.id]));
+    },
+  };
+}

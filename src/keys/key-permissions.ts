@@ -1,0 +1,47 @@
+import type { Principal } from "../auth/principal.ts";
+import { ADMIN_SCOPE } from "../auth/credential.ts";
+import type { UserRow } from "../db/schema/index.ts";
+import { InputError, NotFoundError, PermissionError } from "../service-errors.ts";
+
+/**
+ * No escalation (SPEC §6): without admin power a key may only give scopes the calling key
+ * holds and a client type from the owner's list; keys:admin only ever goes to ADMIN owners.
+ */
+export function checkGrant(principal: Principal, owner: UserRow, grant: { scopes?: readonly string[]; clientType?: string }): void {
+  const { scopes, clientType } = grant;
+  if (scopes?.includes(ADMIN_SCOPE) && owner.role !== "ADMIN") {
+    throw new PermissionError("scopes", "SCOPE_NOT_GRANTABLE", `Only keys of ADMIN users may hold ${ADMIN_SCOPE}.`);
+  }
+  if (principal.admin) return;
+  const held = principal.scopes ?? new Set<string>();
+  const beyond = scopes?.filter((s) => !held.has(s)) ?? [];
+  if (beyond.length > 0) {
+    throw new PermissionError("scopes", "SCOPE_NOT_GRANTABLE", `You can only give scopes your own key holds; not ${beyond.map((s) => `'${s}'`).join(", ")}.`);
+  }
+  if (clientType !== undefined && !owner.clientTypes.includes(clientType)) {
+    const allowed = owner.clientTypes.length > 0 ? owner.clientTypes.map((t) => `'${t}'`).join(", ") : "none (ask an admin)";
+    throw new PermissionError("clientType", "CLIENT_TYPE_NOT_GRANTABLE", `Client type '${clientType}' is not allowed for your keys; allowed: ${allowed}.`);
+  }
+}
+
+/** Whose keys a non-admin may issue: their own only. */
+export function checkOwnerChoice(principal: Principal, userId: string | null | undefined): string {
+  if (principal.admin) {
+    const target = userId ?? principal.userId;
+    if (!target) throw new InputError("userId", "Say which user the key is for.");
+    return target;
+  }
+  if (userId && userId !== principal.userId) {
+    throw new PermissionError("userId", "USER_NOT_ALLOWED", "Only admins can issue keys to other users.");
+  }
+  return principal.userId!;
+}
+
+/** Others' keys do not exist for you: the same NotFoundError as an id that does not exist. */
+export function checkKeyVisible(principal: Principal, key: { userId: string } | undefined): asserts key {
+  if (!key || (!principal.admin && key.userId !== principal.userId)) throw new NotFoundError("No API key has this id.");
+}
+
+export function checkAdmin(principal: Principal): void {
+  if (!principal.admin) throw new PermissionError("", "ADMIN_REQUIRED", "This needs admin power (keys:admin on a key of an ADMIN user).");
+}
