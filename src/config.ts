@@ -22,7 +22,18 @@ export interface KeyscopeConfig {
   logLevel: LogLevel;
   keySources: KeySources;
   cache: { /** @default 30 */ ttlSeconds: number; /** @default 10000 */ maxEntries: number };
-  limits: QueryLimits & { /** Live keys one user may hold. @default 100 */ maxKeysPerUser: number };
+  limits: QueryLimits & {
+    /** Live keys one user may hold. @default 100 */
+    maxKeysPerUser: number;
+    /** Requests per key per window unless the key has its own. @default 1000 per 60 s */
+    rateLimit: { limit: number; windowSeconds: number };
+    /** Failed key checks per client address per window before 429. @default 20 per 60 s */
+    failedAuth: { limit: number; windowSeconds: number };
+  };
+  /** Proxies in front of Keyscope whose X-Forwarded-For entries are trusted. @default 0 (socket address) */
+  trustProxyHops: number;
+  /** How often usage counts are written. @default 5 */
+  usageFlushSeconds: number;
   /** @default !production */
   introspection: boolean;
 }
@@ -66,7 +77,13 @@ export const defaultConfig: KeyscopeConfig = Object.freeze({
   logLevel: "info",
   keySources: Object.freeze({ queryParam: undefined, cookie: undefined, headers: [], extensions: false }),
   cache: Object.freeze({ ttlSeconds: 30, maxEntries: 10_000 }),
-  limits: Object.freeze({ maxBodyBytes: 102_400, maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxKeysPerUser: 100 }),
+  limits: Object.freeze({
+    maxBodyBytes: 102_400, maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxKeysPerUser: 100,
+    rateLimit: Object.freeze({ limit: 1000, windowSeconds: 60 }),
+    failedAuth: Object.freeze({ limit: 20, windowSeconds: 60 }),
+  }),
+  trustProxyHops: 0,
+  usageFlushSeconds: 5,
   introspection: true,
 });
 
@@ -107,6 +124,12 @@ const variables = {
   KEYSCOPE_MAX_DEPTH: integer(1, 1000),
   KEYSCOPE_MAX_ALIASES: integer(0, 10_000),
   KEYSCOPE_MAX_TOKENS: integer(10, 1_000_000),
+  KEYSCOPE_RATE_LIMIT_REQUESTS: integer(1, 1_000_000_000),
+  KEYSCOPE_RATE_LIMIT_WINDOW_SECONDS: integer(1, 86_400),
+  KEYSCOPE_FAILED_AUTH_LIMIT: integer(1, 1_000_000),
+  KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS: integer(1, 86_400),
+  KEYSCOPE_TRUST_PROXY_HOPS: integer(0, 10),
+  KEYSCOPE_USAGE_FLUSH_SECONDS: integer(1, 60),
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
 export type EnvVariable = keyof typeof variables;
@@ -147,7 +170,17 @@ export function loadConfig(env: Record<string, string | undefined>): KeyscopeCon
       maxDepth: v.KEYSCOPE_MAX_DEPTH ?? d.limits.maxDepth,
       maxAliases: v.KEYSCOPE_MAX_ALIASES ?? d.limits.maxAliases,
       maxTokens: v.KEYSCOPE_MAX_TOKENS ?? d.limits.maxTokens,
+      rateLimit: {
+        limit: v.KEYSCOPE_RATE_LIMIT_REQUESTS ?? d.limits.rateLimit.limit,
+        windowSeconds: v.KEYSCOPE_RATE_LIMIT_WINDOW_SECONDS ?? d.limits.rateLimit.windowSeconds,
+      },
+      failedAuth: {
+        limit: v.KEYSCOPE_FAILED_AUTH_LIMIT ?? d.limits.failedAuth.limit,
+        windowSeconds: v.KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS ?? d.limits.failedAuth.windowSeconds,
+      },
     },
+    trustProxyHops: v.KEYSCOPE_TRUST_PROXY_HOPS ?? d.trustProxyHops,
+    usageFlushSeconds: v.KEYSCOPE_USAGE_FLUSH_SECONDS ?? d.usageFlushSeconds,
     introspection: v.KEYSCOPE_INTROSPECTION ?? !production,
   });
 }

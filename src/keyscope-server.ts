@@ -5,7 +5,11 @@ import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { IResolvers, TypeSource } from "@graphql-tools/utils";
 import type { GraphQLSchema } from "graphql";
 import { createAuditService, type AuditService } from "./audit/audit-service.ts";
-import { createAuthResolver, type Auth, type KeyRequest, type KeyscopeContext } from "./auth/context.ts";
+import { Redis } from "ioredis";
+import { createAuthResolver, finishRequest, type Auth, type KeyRequest, type KeyscopeContext } from "./auth/context.ts";
+import { createFailedAuthThrottle } from "./limits/failed-auth-throttle.ts";
+import { createKeyRateLimiter } from "./limits/rate-limit.ts";
+import { createUsageRecorder, type UsageRecorder } from "./limits/usage-recorder.ts";
 import { KeyCache } from "./auth/key-cache.ts";
 import { createKeyVerifier, type KeyVerifier } from "./auth/verify-key.ts";
 import { systemClock, type Clock } from "./clock.ts";
@@ -46,6 +50,8 @@ export interface KeyscopeServer {
   readonly audit: AuditService;
   readonly cache: KeyCache;
   readonly verifier: KeyVerifier;
+  readonly usage: UsageRecorder;
+  readonly redis: Redis | undefined;
   readonly logger: Logger;
 }
 
@@ -95,7 +101,16 @@ async function assemble(
     managementResolvers: createManagementResolvers({ db, clock, keys, users, audit }),
   });
 
-  const resolveAuth = createAuthResolver({ verifier, keySources: config.keySources });
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const usage = createUsageRecorder({ db, clock, logger, flushSeconds: config.usageFlushSeconds });
+  usage.start();
+  const resolveAuth = createAuthResolver({
+    verifier,
+    keySources: config.keySources,
+    rateLimiter: createKeyRateLimiter({ redis, defaultPolicy: config.limits.rateLimit }),
+    throttle: createFailedAuthThrottle({ redis, policy: config.limits.failedAuth }),
+    usage,
+  });
   const extend = options.context;
   const context = async (request: KeyRequest): Promise<KeyscopeContext> => {
     const auth = await resolveAuth(request);
@@ -104,11 +119,19 @@ async function assemble(
 
   const apollo = createApollo(config, logger, schema);
   await apollo.start();
-  const httpServer = createHttpServer({ apollo, context, checkReady: database.ping, maxBodyBytes: config.limits.maxBodyBytes, logger });
+  const httpServer = createHttpServer({
+    apollo,
+    context,
+    finish: (ctx, setHeader) => finishRequest(ctx?.auth, setHeader, usage),
+    checkReady: database.ping,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    trustProxyHops: config.trustProxyHops,
+    logger,
+  });
 
   let closing: Promise<void> | undefined;
   return {
-    config, schema, apollo, httpServer, database, keys, users, audit, cache, verifier, logger,
+    config, schema, apollo, httpServer, database, keys, users, audit, cache, verifier, usage, redis, logger,
     listen: ({ port = config.port, host = config.host } = {}) =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -122,10 +145,30 @@ async function assemble(
       (closing ??= (async () => {
         await drain(httpServer);
         await apollo.stop();
+        await usage.stop(); // every count of the drained requests
+        await redis?.quit().catch(() => redis.disconnect());
         await database.close();
         releaseLock();
       })()),
   };
+}
+
+/**
+ * Redis for shared rate limits. Commands fail fast while it is down (no offline queue), and the
+ * limiters then fall back to per-instance memory, so requests neither fail nor hang.
+ */
+function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  let reported = false;
+  redis.on("error", (error: Error) => {
+    if (!reported) logger.warn({ err: { message: error.message } }, "Redis unreachable: rate limits fall back to this instance's memory");
+    reported = true;
+  });
+  redis.on("ready", () => {
+    if (reported) logger.info("Redis reachable again: rate limits are shared");
+    reported = false;
+  });
+  return redis;
 }
 
 /** Stops accepting, lets requests in flight finish (10 s at most), then resolves. */
@@ -144,13 +187,15 @@ function drain(server: Server): Promise<void> {
 
 function createApollo(config: KeyscopeConfig, logger: Logger, schema: GraphQLSchema) {
   const armor = new ApolloArmor({
-    maxDepth: { n: config.limits.maxDepth },
+    // Fragments are not levels: without flattening, every spread adds two to the depth.
+    maxDepth: { n: config.limits.maxDepth, flattenFragments: true },
     maxAliases: { n: config.limits.maxAliases },
     // Counted by graphql-js's own parser (parseOptions below): armor's Apollo plugin throws from a
     // hook, which turns every syntax error and every refused query into an HTTP 500.
     maxTokens: { enabled: false },
-    // Suggestions ("Did you mean …?") reveal the schema; kept for development only.
-    blockFieldSuggestion: { enabled: config.production },
+    // Suggestions ("Did you mean …?") reveal the schema; hidden in production by formatError, which
+    // also catches the enum-value hints that armor's pattern misses.
+    blockFieldSuggestion: { enabled: false },
     costLimit: { enabled: false },
   }).protect();
   return new ApolloServer<KeyscopeContext>({
@@ -166,7 +211,7 @@ function createApollo(config: KeyscopeConfig, logger: Logger, schema: GraphQLSch
     validationRules: armor.validationRules,
     // graphql-armor's typings come from Apollo's CJS build; the plugins are the same objects.
     plugins: armor.plugins as unknown as ApolloServerPlugin<KeyscopeContext>[],
-    formatError: createErrorFormatter(logger),
+    formatError: createErrorFormatter(logger, { hideSuggestions: config.production }),
     logger: logger.child({ component: "apollo" }) as never,
     nodeEnv: config.production ? "production" : "development",
   });

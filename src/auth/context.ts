@@ -1,6 +1,9 @@
 import type { KeySources } from "../config.ts";
-import { keyRejected, keyStoreUnavailable } from "../graphql/errors.ts";
+import { keyRejected, keyStoreUnavailable, rateLimited, rateLimitHeaders, tooManyFailures } from "../graphql/errors.ts";
 import { readPresentedKey, type KeyCarrier } from "../http/read-key.ts";
+import type { FailedAuthThrottle } from "../limits/failed-auth-throttle.ts";
+import type { KeyRateLimiter, RateDecision } from "../limits/rate-limit.ts";
+import type { UsageRecorder } from "../limits/usage-recorder.ts";
 import type { AuthenticatedKey } from "./credential.ts";
 import { KeyStoreUnavailableError, type KeyVerifier } from "./verify-key.ts";
 
@@ -12,8 +15,12 @@ export interface KeyscopeContext {
 export interface Auth {
   /** The verified calling key; null when the request carried none. */
   key: AuthenticatedKey | null;
-  /** The client's address, for the audit trail. */
+  /** The client's address, for the audit trail and throttling. */
   clientAddress: string | null;
+  /** This request's standing against the key's rate limit (null without a key or a limiter). */
+  rateLimit: RateDecision | null;
+  /** Fields the directive refused in this request (usage counts the request as rejected). */
+  refusals: number;
 }
 
 export interface KeyRequest extends KeyCarrier {
@@ -23,26 +30,56 @@ export interface KeyRequest extends KeyCarrier {
 export interface ContextOptions {
   verifier: KeyVerifier;
   keySources: KeySources;
+  /** Per-key rate limits; leave out for none. */
+  rateLimiter?: KeyRateLimiter | undefined;
+  /** Failed checks per client address; leave out for none. */
+  throttle?: FailedAuthThrottle | undefined;
+  /** Counts requests refused by the rate limit here; the rest in `finishRequest`. */
+  usage?: UsageRecorder | undefined;
 }
 
 /**
  * Builds the request's auth. A presented key that fails throws a 401 GraphQLError for the
- * whole request; no key at all is fine here (guarded fields refuse it one by one).
+ * whole request, a key over its limit (or an address past its failures) a 429; no key at all
+ * is fine here (guarded fields refuse it one by one).
  */
 export function createAuthResolver(options: ContextOptions): (request: KeyRequest) => Promise<Auth> {
-  const { verifier, keySources } = options;
+  const { verifier, keySources, rateLimiter, throttle, usage } = options;
   return async (request) => {
+    const address = request.clientAddress;
     const presented = readPresentedKey(request, keySources);
-    if (presented.kind === "none") return { key: null, clientAddress: request.clientAddress };
-    if (presented.kind === "rejected") throw keyRejected(presented.reason);
-    let result;
-    try {
-      result = await verifier.verify(presented.key);
-    } catch (error) {
-      if (error instanceof KeyStoreUnavailableError) throw keyStoreUnavailable();
-      throw error;
+    if (presented.kind === "none") return { key: null, clientAddress: address, rateLimit: null, refusals: 0 };
+    if (throttle && address) {
+      const wait = await throttle.retryAfter(address);
+      if (wait > 0) throw tooManyFailures(wait);
     }
-    if (!result.ok) throw keyRejected(result.reason);
-    return { key: result.key, clientAddress: request.clientAddress };
+    const result = presented.kind === "rejected" ? ({ ok: false, reason: presented.reason } as const) : await verify(verifier, presented.key);
+    if (!result.ok) {
+      if (throttle && address) await throttle.recordFailure(address);
+      throw keyRejected(result.reason);
+    }
+    const key = result.key;
+    const rateLimit = rateLimiter ? await rateLimiter.consume(key.id, key.rateLimit) : null;
+    if (rateLimit && !rateLimit.allowed) {
+      usage?.record(key.id, true);
+      throw rateLimited(rateLimit);
+    }
+    return { key, clientAddress: address, rateLimit, refusals: 0 };
   };
+}
+
+/** After the response is built: RateLimit-* headers, and the request counted in usage. */
+export function finishRequest(auth: Auth | undefined, setHeader: (name: string, value: string) => void, usage: UsageRecorder | undefined): void {
+  if (!auth?.key) return;
+  if (auth.rateLimit) for (const [name, value] of rateLimitHeaders(auth.rateLimit)) setHeader(name, value);
+  usage?.record(auth.key.id, auth.refusals > 0);
+}
+
+async function verify(verifier: KeyVerifier, key: string) {
+  try {
+    return await verifier.verify(key);
+  } catch (error) {
+    if (error instanceof KeyStoreUnavailableError) throw keyStoreUnavailable();
+    throw error;
+  }
 }

@@ -91,3 +91,33 @@ const andList = (items: readonly string[]) => joinWith(quote(items), "and");
 function joinWith(items: string[], word: string): string {
   return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} ${word} ${items.at(-1)}`;
 }
+
+/** `RateLimit-*` headers (IETF draft names) for a decision. */
+export function rateLimitHeaders(d: { limit: number; remaining: number; resetSeconds: number }): [string, string][] {
+  return [
+    ["ratelimit-limit", String(d.limit)],
+    ["ratelimit-remaining", String(d.remaining)],
+    ["ratelimit-reset", String(d.resetSeconds)],
+  ];
+}
+
+/** The key is over its rate limit: 429 for the whole request, nothing runs. */
+export function rateLimited(d: { limit: number; remaining: number; resetSeconds: number }): GraphQLError {
+  return new GraphQLError(`This API key is over its rate limit of ${d.limit} requests. Retry in ${d.resetSeconds} s.`, {
+    extensions: {
+      code: ErrorCode.RATE_LIMITED,
+      http: { status: 429, headers: new Map([["retry-after", String(d.resetSeconds)], ...rateLimitHeaders(d)]) },
+    },
+  });
+}
+
+/** Too many failed key checks from this address: 429 for key-bearing requests. */
+export function tooManyFailures(retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(`Too many failed API key checks from this address. Retry in ${retryAfterSeconds} s.`, {
+    extensions: {
+      code: ErrorCode.RATE_LIMITED,
+      reason: "TOO_MANY_FAILED_ATTEMPTS",
+      http: { status: 429, headers: new Map([["retry-after", String(retryAfterSeconds)]]) },
+    },
+  });
+}

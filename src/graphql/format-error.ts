@@ -4,11 +4,31 @@ import type { Logger } from "../logger.ts";
 import { ConflictError, InputError, NotFoundError, PermissionError } from "../service-errors.ts";
 import { ErrorCode } from "./errors.ts";
 
+export interface ErrorFormatterOptions {
+  /**
+   * Drop graphql-js's "Did you mean …?" hints (on fields, arguments, types and enum values, in
+   * validation and in variable errors): they reveal the schema. On in production.
+   * @default false
+   */
+  hideSuggestions?: boolean;
+}
+
 /**
  * The one place where service refusals become GraphQL codes, and where unexpected errors are
  * logged and hidden behind a plain message.
  */
-export function createErrorFormatter(logger: Logger) {
+export function createErrorFormatter(logger: Logger, options: ErrorFormatterOptions = {}) {
+  const format = formatWith(logger);
+  return options.hideSuggestions ? (formatted: GraphQLFormattedError, error: unknown) => withoutSuggestions(format(formatted, error)) : format;
+}
+
+/** graphql-js writes ` Did you mean "a", "b", or "c"?` or ` Did you mean the enum value "A"?`; names hold no `?`. */
+function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const message = formatted.message.replace(/ ?Did you mean [^?]*\?/g, "");
+  return message === formatted.message ? formatted : { ...formatted, message };
+}
+
+function formatWith(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof InputError) {

@@ -11,6 +11,7 @@ import { NotFoundError } from "../service-errors.ts";
 import { findKeyById } from "../keys/key-repository.ts";
 import { findUserById } from "../users/user-repository.ts";
 import type { CreateUserInput, UpdateUserInput, UserService } from "../users/user-service.ts";
+import { usageBuckets } from "../limits/usage-query.ts";
 import { DateTime, JSON } from "./scalars.ts";
 
 export interface ManagementDeps {
@@ -76,6 +77,8 @@ export function createManagementResolvers({ db, clock, keys, users, audit }: Man
         key.rateLimitLimit !== null && key.rateLimitWindowSeconds !== null
           ? { limit: key.rateLimitLimit, windowSeconds: key.rateLimitWindowSeconds }
           : null,
+      usage: (key: ApiKeyRow, { since, until }: Args<{ since?: Date | null; until?: Date | null }>) =>
+        usageBuckets(db, key.id, since, until, clock.now()),
       owner: async (key: ApiKeyRow) => {
         const user = await findUserById(db, key.userId);
         if (!user) throw new NotFoundError("The key's owner was not found.");

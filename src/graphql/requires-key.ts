@@ -115,8 +115,12 @@ function guardField(
   return {
     ...field,
     resolve(source, args, context, info) {
-      const refusal = checkRequirement((context as { auth?: Auth } | undefined)?.auth, requirement, coordinate);
-      if (refusal) throw refusal;
+      const auth = (context as { auth?: Auth } | undefined)?.auth;
+      const refusal = checkRequirement(auth, requirement, coordinate);
+      if (refusal) {
+        if (auth) auth.refusals++; // usage counts the request as rejected
+        throw refusal;
+      }
       return resolve(source, args, context, info);
     },
   };

@@ -2,11 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import type { Logger } from "../logger.ts";
 import type { KeyRequest } from "../auth/context.ts";
+import { clientAddress } from "./client-address.ts";
 
 export interface HttpServerOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
-  /** Builds the GraphQL context; may throw a GraphQLError (401, 503) for the whole request. */
+  /** Builds the GraphQL context; may throw a GraphQLError (401, 429, 503) for the whole request. */
   context: (request: KeyRequest) => Promise<TContext>;
+  /** Called once the response is built (context undefined if it was never made): add headers, count. */
+  finish?: (context: TContext | undefined, setHeader: (name: string, value: string) => void) => void;
+  /** Proxies whose X-Forwarded-For entries are trusted. @default 0 */
+  trustProxyHops?: number;
   /** Throws when the database cannot answer. */
   checkReady: () => Promise<void>;
   maxBodyBytes: number;
@@ -70,11 +75,13 @@ async function answerGraphQL<TContext extends BaseContext>(
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
   }
+  const address = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], options.trustProxyHops ?? 0);
+  let context: TContext | undefined;
   const response = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search, body },
-    context: () =>
-      options.context({ rawHeaders: req.rawHeaders, search, body, clientAddress: req.socket.remoteAddress ?? null }),
+    context: async () => (context = await options.context({ rawHeaders: req.rawHeaders, search, body, clientAddress: address })),
   });
+  options.finish?.(context, (name, value) => response.headers.set(name, value));
   for (const [name, value] of response.headers) res.setHeader(name, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === "complete") {

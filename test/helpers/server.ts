@@ -42,6 +42,8 @@ export async function startServer(kind: DatabaseKind, options: KeyscopeServerOpt
     typeDefs: exampleTypeDefs,
     resolvers: exampleResolvers,
     logger: createLogger("trace", sink),
+    // Suites send many bad keys and requests from 127.0.0.1; the limits' own suites set theirs.
+    limits: { failedAuth: { limit: 10_000, windowSeconds: 60 }, rateLimit: { limit: 100_000, windowSeconds: 60 } },
     ...database.options,
     ...options,
   });

@@ -23,7 +23,13 @@ const defaults: KeyscopeConfig = {
   logLevel: "info",
   keySources: { queryParam: undefined, cookie: undefined, headers: [], extensions: false },
   cache: { ttlSeconds: 30, maxEntries: 10_000 },
-  limits: { maxBodyBytes: 102_400, maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxKeysPerUser: 100 },
+  limits: {
+    maxBodyBytes: 102_400, maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxKeysPerUser: 100,
+    rateLimit: { limit: 1000, windowSeconds: 60 },
+    failedAuth: { limit: 20, windowSeconds: 60 },
+  },
+  trustProxyHops: 0,
+  usageFlushSeconds: 5,
   introspection: true,
 };
 
@@ -87,6 +93,12 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_MAX_DEPTH: "5",
       KEYSCOPE_MAX_ALIASES: "3",
       KEYSCOPE_MAX_TOKENS: "200",
+      KEYSCOPE_RATE_LIMIT_REQUESTS: "50",
+      KEYSCOPE_RATE_LIMIT_WINDOW_SECONDS: "10",
+      KEYSCOPE_FAILED_AUTH_LIMIT: "5",
+      KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS: "300",
+      KEYSCOPE_TRUST_PROXY_HOPS: "1",
+      KEYSCOPE_USAGE_FLUSH_SECONDS: "2",
     };
     expect(loadConfig(env)).toStrictEqual({
       production: true,
@@ -100,7 +112,13 @@ describe("loadConfig: every variable", () => {
       logLevel: "debug",
       keySources: { queryParam: "api_key", cookie: "mia_client_key", headers: ["secret", "client-key", "x-token"], extensions: true },
       cache: { ttlSeconds: 60, maxEntries: 500 },
-      limits: { maxBodyBytes: 2048, maxDepth: 5, maxAliases: 3, maxTokens: 200, maxKeysPerUser: 7 },
+      limits: {
+        maxBodyBytes: 2048, maxDepth: 5, maxAliases: 3, maxTokens: 200, maxKeysPerUser: 7,
+        rateLimit: { limit: 50, windowSeconds: 10 },
+        failedAuth: { limit: 5, windowSeconds: 300 },
+      },
+      trustProxyHops: 1,
+      usageFlushSeconds: 2,
       introspection: true,
     } satisfies KeyscopeConfig);
   });
@@ -241,6 +259,17 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_MAX_TOKENS", "9"],
   ["KEYSCOPE_MAX_TOKENS", "1000001"],
   ["KEYSCOPE_MAX_TOKENS", "99999999999999999999999"],
+  ["KEYSCOPE_RATE_LIMIT_REQUESTS", "0"],
+  ["KEYSCOPE_RATE_LIMIT_REQUESTS", "ten"],
+  ["KEYSCOPE_RATE_LIMIT_WINDOW_SECONDS", "0"],
+  ["KEYSCOPE_RATE_LIMIT_WINDOW_SECONDS", "86401"],
+  ["KEYSCOPE_FAILED_AUTH_LIMIT", "0"],
+  ["KEYSCOPE_FAILED_AUTH_LIMIT", "-5"],
+  ["KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS", "1.5"],
+  ["KEYSCOPE_TRUST_PROXY_HOPS", "11"],
+  ["KEYSCOPE_TRUST_PROXY_HOPS", "yes"],
+  ["KEYSCOPE_USAGE_FLUSH_SECONDS", "0"],
+  ["KEYSCOPE_USAGE_FLUSH_SECONDS", "61"],
 ];
 
 describe("loadConfig: bad values", () => {
