@@ -10,6 +10,7 @@ import { createAuthResolver, finishRequest, type Auth, type KeyRequest, type Key
 import { createFailedAuthThrottle } from "./limits/failed-auth-throttle.ts";
 import { createKeyRateLimiter } from "./limits/rate-limit.ts";
 import { createUsageRecorder, type UsageRecorder } from "./limits/usage-recorder.ts";
+import { followCacheChanges } from "./auth/cache-invalidation.ts";
 import { KeyCache } from "./auth/key-cache.ts";
 import { createKeyVerifier, type KeyVerifier } from "./auth/verify-key.ts";
 import { systemClock, type Clock } from "./clock.ts";
@@ -101,6 +102,7 @@ async function assemble(
     managementResolvers: createManagementResolvers({ db, clock, keys, users, audit }),
   });
 
+  const stopFollowing = await followCacheChanges(database, cache, verifier, logger);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   const usage = createUsageRecorder({ db, clock, logger, flushSeconds: config.usageFlushSeconds });
   usage.start();
@@ -146,6 +148,7 @@ async function assemble(
         await drain(httpServer);
         await apollo.stop();
         await usage.stop(); // every count of the drained requests
+        await stopFollowing().catch(() => {});
         await redis?.quit().catch(() => redis.disconnect());
         await database.close();
         releaseLock();

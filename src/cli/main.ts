@@ -125,7 +125,8 @@ function parseFlags(args: string[], flags: { email?: true }, positionalCount: nu
 }
 
 function services(db: Db, config: KeyscopeConfig) {
-  // The CLI's own process has no key cache worth keeping; running servers notice within their cache lifetime.
+  // The CLI's own process needs no key cache; running servers on PostgreSQL hear of each change
+  // (LISTEN/NOTIFY) within a second, and on any database within their cache lifetime.
   const cache = new KeyCache({ ttlSeconds: 1, maxEntries: 1 });
   return {
     keys: createKeyService({ db, cache, clock: systemClock, keyPrefix: config.keyPrefix, hashSecret: config.hashSecret, maxKeysPerUser: config.limits.maxKeysPerUser }),

@@ -20,6 +20,8 @@ export interface Database {
   ping(): Promise<void>;
   /** Applies the drizzle-kit migrations in drizzle/; safe from several instances at once. */
   migrate(): Promise<void>;
+  /** LISTEN on a channel; resolves to a function that stops listening. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,10 @@ async function openPglite(dataDir: string): Promise<Database> {
     kind: "pglite",
     ping: async () => void (await db.execute(sql`select 1`)),
     migrate: () => migratePglite(driverDb, { migrationsFolder }),
+    listen: async (channel, onMessage) => {
+      const stop = await client.listen(channel, onMessage);
+      return async () => stop();
+    },
     close: () => client.close(),
   };
 }
@@ -74,6 +80,11 @@ async function openPostgres(url: string): Promise<Database> {
         await lock`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.catch(() => {});
         lock.release();
       }
+    },
+    listen: async (channel, onMessage) => {
+      // postgres.js keeps one dedicated connection for notifications and re-listens after reconnects.
+      const { unlisten } = await client.listen(channel, onMessage);
+      return unlisten;
     },
     close: () => client.end({ timeout: 5 }),
   };

@@ -161,14 +161,18 @@ export async function findKeyForUpdate(db: Db, id: string): Promise<ApiKeyRow | 
 }
 
 /**
- * Rotation: every secret still live after `until` now stops at `until`; then the new secret.
- * A key holds more than one live secret only until `until`.
+ * Rotation: the current secret stops at `until`, secrets still in an earlier grace period stop
+ * `now`; then the new secret. So a key holds at most two live secrets, and only until `until`.
  */
-export async function replaceSecret(db: Db, keyId: string, newHash: string, until: Date): Promise<void> {
+export async function replaceSecret(db: Db, keyId: string, newHash: string, until: Date, now: Date): Promise<void> {
+  await db
+    .update(keySecrets)
+    .set({ expiresAt: now })
+    .where(and(eq(keySecrets.keyId, keyId), gt(keySecrets.expiresAt, now)));
   await db
     .update(keySecrets)
     .set({ expiresAt: until })
-    .where(and(eq(keySecrets.keyId, keyId), or(isNull(keySecrets.expiresAt), gt(keySecrets.expiresAt, until))));
+    .where(and(eq(keySecrets.keyId, keyId), isNull(keySecrets.expiresAt)));
   await db.insert(keySecrets).values({ keyId, hash: newHash });
 }
 

@@ -1,5 +1,6 @@
 import { changedFields } from "../audit/changed-fields.ts";
 import { recordAuditEvent, type AuditAction } from "../audit/audit-repository.ts";
+import { announceChange } from "../auth/cache-invalidation.ts";
 import type { KeyCache } from "../auth/key-cache.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { KeyVerifier } from "../auth/verify-key.ts";
@@ -120,7 +121,9 @@ export function createKeyService(options: KeyServiceOptions) {
       const key = await findKeyForUpdate(tx, keyId);
       checkKeyVisible(principal, key);
       const owner = (await findUserById(tx, key.userId))!;
-      return change(tx, key, owner);
+      const changed = await change(tx, key, owner);
+      if (changed !== key) await announceChange(tx, { keyId: key.id, imported: key.imported });
+      return changed;
     });
     cache.evictKey(row.id);
     if (row.imported) options.verifier?.forgetImportedKeys();
@@ -147,6 +150,7 @@ export function createKeyService(options: KeyServiceOptions) {
         throw new InputError("value", `An imported key must not begin with this server's prefix '${keyPrefix}_'.`);
       }
       const row = await insertChecked(principal, userId, input, input.value, "key.imported");
+      // Other instances learn of it within their cache lifetime (KEYSCOPE_CACHE_TTL_SECONDS).
       options.verifier?.forgetImportedKeys();
       return row;
     },
@@ -175,7 +179,7 @@ export function createKeyService(options: KeyServiceOptions) {
         if (key.revokedAt) throw new InputError("id", "This key is revoked; revocation is final.");
         if (key.expiresAt && key.expiresAt.getTime() <= now) throw new InputError("id", "This key has expired; issue a new one.");
         const graceEnd = Math.min(now + gracePeriodSeconds * 1000, key.expiresAt?.getTime() ?? Infinity);
-        await replaceSecret(tx, key.id, hashKey(secret, hashSecret), new Date(graceEnd));
+        await replaceSecret(tx, key.id, hashKey(secret, hashSecret), new Date(graceEnd), new Date(now));
         const row = await updateKey(tx, key.id, { start: keyStart(secret, keyPrefix), imported: false });
         await recordAuditEvent(tx, {
           action: "key.rotated", actor: principal, targetKeyId: key.id, targetUserId: key.userId,

@@ -1,5 +1,6 @@
 import { changedFields } from "../audit/changed-fields.ts";
 import { recordAuditEvent } from "../audit/audit-repository.ts";
+import { announceChange } from "../auth/cache-invalidation.ts";
 import type { KeyCache } from "../auth/key-cache.ts";
 import { isOperator, type Principal } from "../auth/principal.ts";
 import type { Clock } from "../clock.ts";
@@ -85,6 +86,7 @@ export function createUserService(options: UserServiceOptions) {
         if (Object.keys(diff).length === 0) return before;
         const after = await updateUserRow(tx, userId, changes);
         await recordAuditEvent(tx, { action: "user.updated", actor: principal, targetUserId: userId, changes: diff });
+        await announceChange(tx, { userId });
         return after;
       });
       cache.evictUser(userId);
