@@ -1,12 +1,13 @@
 // Child process of bench/run.ts: starts one server on 127.0.0.1 (a free port) and reports
-// `{ url, secret? }` to the parent over IPC. `argv[2]` is "keyscope" or "apollo". The child
-// exits when the parent disconnects (normal end, crash or kill of the parent alike).
+// `{ url, secret? }` to the parent over IPC. `argv[2]` is "keyscope" or "apollo". It answers the
+// message "cpu" with its `process.cpuUsage()`, and exits when the parent disconnects (normal
+// end, crash or kill of the parent alike).
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { makeExecutableSchema } from "@graphql-tools/schema";
-import { CLI_ACTOR } from "../src/audit/audit-repository.ts";
+import { CLI_PRINCIPAL } from "../src/auth/principal.ts";
 import { exampleResolvers, exampleTypeDefs } from "../src/example/catalogue.ts";
 import { requiresKeyTypeDefs } from "../src/graphql/requires-key.ts";
 import { createKeyscopeServer } from "../src/keyscope-server.ts";
@@ -28,8 +29,10 @@ async function startKeyscope(): Promise<{ ready: ServerReady; close: () => Promi
     resolvers: exampleResolvers,
   });
   const { url } = await app.listen({ port: 0, host: HOST });
-  const user = await app.users.createUser({ email: "bench@example.com", role: "MEMBER", clientTypes: ["mobile"] }, CLI_ACTOR);
-  const { secret } = await app.keys.issueKey({ userId: user.id, name: "bench", clientType: "mobile", scopes: [] }, CLI_ACTOR);
+  const user = await app.users.createUser(CLI_PRINCIPAL, { email: "bench@example.com", role: "MEMBER", clientTypes: ["mobile"] });
+  // A limit it never reaches (the default 1000/min would refuse the load): the limiter still runs.
+  const rateLimit = { limit: 1_000_000, windowSeconds: 60 };
+  const { secret } = await app.keys.createKey(CLI_PRINCIPAL, { userId: user.id, name: "bench", clientType: "mobile", scopes: [], rateLimit });
   return { ready: { url, secret }, close: () => app.close() };
 }
 
@@ -113,6 +116,9 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(0), 2_000);
     force.unref();
     close().finally(() => process.exit(0));
+  });
+  process.on("message", (message) => {
+    if (message === "cpu") process.send!(process.cpuUsage());
   });
   process.send(ready);
 }

@@ -81,9 +81,10 @@ export type KeyStatusFilter = "ACTIVE" | "DISABLED" | "EXPIRED" | "REVOKED";
 
 /** The SQL twin of keyStatus(): revoked beats expired beats switched off. */
 export function statusCondition(status: KeyStatusFilter, now: number): SQL {
-  const at = new Date(now);
-  const revoked = sql`${apiKeys.revokedAt} is not null and ${apiKeys.revokedAt} <= ${at}`;
-  const expired = sql`${apiKeys.expiresAt} is not null and ${apiKeys.expiresAt} <= ${at}`;
+  // An ISO string, not a Date: drizzle's postgres.js driver cannot send a Date inside raw sql``.
+  const at = new Date(now).toISOString();
+  const revoked = sql`${apiKeys.revokedAt} is not null and ${apiKeys.revokedAt} <= ${at}::timestamptz`;
+  const expired = sql`${apiKeys.expiresAt} is not null and ${apiKeys.expiresAt} <= ${at}::timestamptz`;
   switch (status) {
     case "REVOKED":
       return sql`(${revoked})`;
@@ -123,7 +124,7 @@ export async function pageKeys(
   after: { createdAt: Date; id: string } | null,
 ): Promise<{ rows: ApiKeyRow[]; total: number }> {
   const where = keyFilterCondition(filter, now);
-  const afterCursor = after ? sql`(${apiKeys.createdAt}, ${apiKeys.id}) > (${after.createdAt}, ${after.id})` : undefined;
+  const afterCursor = after ? sql`(${apiKeys.createdAt}, ${apiKeys.id}) > (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)` : undefined;
   const [rows, [counted]] = await Promise.all([
     db.select().from(apiKeys).where(and(where, afterCursor)).orderBy(apiKeys.createdAt, apiKeys.id).limit(limit),
     db.select({ n: count() }).from(apiKeys).where(where),

@@ -52,7 +52,7 @@ export function createUsageRecorder(options: UsageRecorderOptions) {
           });
       }
       if (used.size > 0) {
-        const values = sql.join([...used].map(([keyId, at]) => sql`(${keyId}::uuid, ${new Date(at)}::timestamptz)`), sql`, `);
+        const values = sql.join([...used].map(([keyId, at]) => sql`(${keyId}::uuid, ${new Date(at).toISOString()}::timestamptz)`), sql`, `);
         await tx.execute(sql`
           update api_keys set last_used_at = v.at
           from (values ${values}) as v(id, at)

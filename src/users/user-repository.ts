@@ -47,7 +47,8 @@ export async function lockActiveAdmins(db: Db): Promise<{ id: string }[]> {
 
 /** Up to `limit` users after the cursor, in creation order, and how many there are. */
 export async function pageUsers(db: Db, limit: number, after: { createdAt: Date; id: string } | null): Promise<{ rows: UserRow[]; total: number }> {
-  const afterCursor = after ? sql`(${users.createdAt}, ${users.id}) > (${after.createdAt}, ${after.id})` : undefined;
+  // ISO string, not a Date: drizzle's postgres.js driver cannot send a Date inside raw sql``.
+  const afterCursor = after ? sql`(${users.createdAt}, ${users.id}) > (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)` : undefined;
   const [rows, [counted]] = await Promise.all([
     db.select().from(users).where(afterCursor).orderBy(users.createdAt, users.id).limit(limit),
     db.select({ n: count() }).from(users),
