@@ -42,6 +42,23 @@ export function checkKeyVisible(principal: Principal, key: { userId: string } | 
   if (!key || (!principal.admin && key.userId !== principal.userId)) throw new NotFoundError("No API key has this id.");
 }
 
+/**
+ * Without admin power a key may change or rotate only keys that hold nothing it lacks:
+ * otherwise a weak key could rotate a strong one and receive its secret.
+ */
+export function checkKeyManageable(principal: Principal, key: { scopes: readonly string[] }): void {
+  if (principal.admin) return;
+  const held = principal.scopes ?? new Set<string>();
+  const beyond = key.scopes.filter((s) => !held.has(s));
+  if (beyond.length > 0) {
+    throw new PermissionError(
+      "id",
+      "KEY_NOT_MANAGEABLE",
+      `This key holds ${beyond.map((s) => `'${s}'`).join(", ")}, which your key does not; use a key that holds them, or ask an admin.`,
+    );
+  }
+}
+
 export function checkAdmin(principal: Principal): void {
   if (!principal.admin) throw new PermissionError("", "ADMIN_REQUIRED", "This needs admin power (keys:admin on a key of an ADMIN user).");
 }

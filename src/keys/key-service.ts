@@ -14,7 +14,7 @@ import { generateKey, hashKey, isValidImportedValue, keyStart } from "./key-form
 import {
   checkClientType, checkDescription, checkExpiry, checkName, checkRateLimit, checkScopes, type RateLimitInput,
 } from "./key-input.ts";
-import { checkAdmin, checkGrant, checkKeyVisible, checkOwnerChoice } from "./key-permissions.ts";
+import { checkAdmin, checkGrant, checkKeyManageable, checkKeyVisible, checkOwnerChoice } from "./key-permissions.ts";
 import {
   countLiveKeys, findKeyById, findKeyForUpdate, insertKey, listKeysOfUserWithStatus, pageKeys, replaceSecret,
   secretHashExists, updateKey, type KeyListFilter, type KeyStatusFilter,
@@ -159,6 +159,7 @@ export function createKeyService(options: KeyServiceOptions) {
       const changes = checkUpdate(input, clock.now());
       return changeKey(principal, id, async (tx, key, owner) => {
         if (key.revokedAt) throw new InputError("id", "This key is revoked; revocation is final.");
+        checkKeyManageable(principal, key);
         checkGrant(principal, owner, { scopes: changes.scopes, clientType: changes.clientType });
         const diff = changedFields(auditableSettings(key), auditableSettings({ ...key, ...changes }));
         if (Object.keys(diff).length === 0) return key;
@@ -177,6 +178,7 @@ export function createKeyService(options: KeyServiceOptions) {
       const apiKey = await changeKey(principal, id, async (tx, key) => {
         const now = clock.now();
         if (key.revokedAt) throw new InputError("id", "This key is revoked; revocation is final.");
+        checkKeyManageable(principal, key);
         if (key.expiresAt && key.expiresAt.getTime() <= now) throw new InputError("id", "This key has expired; issue a new one.");
         const graceEnd = Math.min(now + gracePeriodSeconds * 1000, key.expiresAt?.getTime() ?? Infinity);
         await replaceSecret(tx, key.id, hashKey(secret, hashSecret), new Date(graceEnd), new Date(now));
