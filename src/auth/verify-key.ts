@@ -82,7 +82,16 @@ export function judge(credential: Credential, now: number): Verification {
   return { ok: true, key: toAuthenticatedKey(credential) };
 }
 
+// A cached credential is judged at every request; its AuthenticatedKey need only be built once.
+const authenticated = new WeakMap<Credential, AuthenticatedKey>();
+
 function toAuthenticatedKey(c: Credential): AuthenticatedKey {
+  let key = authenticated.get(c);
+  if (!key) authenticated.set(c, (key = buildAuthenticatedKey(c)));
+  return key;
+}
+
+function buildAuthenticatedKey(c: Credential): AuthenticatedKey {
   const scopes = new Set(c.scopes);
   // keys:admin counts only while the owner is an ADMIN (SPEC §6).
   if (c.ownerRole !== "ADMIN") scopes.delete(ADMIN_SCOPE);

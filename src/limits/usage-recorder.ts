@@ -28,16 +28,14 @@ export type UsageRecorder = ReturnType<typeof createUsageRecorder>;
  */
 export function createUsageRecorder(options: UsageRecorderOptions) {
   const { db, clock, logger } = options;
-  let pending = new Map<string, Counts>(); // `${keyId} ${hourStart}`
+  /** hour start (ms) → key id → counts: no string is built per request. */
+  let pending = new Map<number, Map<string, Counts>>();
   let lastUsed = new Map<string, number>();
   let flushing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
 
-  async function write(batch: Map<string, Counts>, used: Map<string, number>): Promise<void> {
-    const rows = [...batch].map(([id, counts]) => {
-      const [keyId, hour] = id.split(" ");
-      return { keyId: keyId!, hour: new Date(Number(hour)), ...counts };
-    });
+  async function write(batch: typeof pending, used: Map<string, number>): Promise<void> {
+    const rows = [...batch].flatMap(([hour, keys]) => [...keys].map(([keyId, counts]) => ({ keyId, hour: new Date(hour), ...counts })));
     await db.transaction(async (tx) => {
       if (rows.length > 0) {
         await tx
@@ -72,21 +70,23 @@ export function createUsageRecorder(options: UsageRecorderOptions) {
         await write(batch, used);
       } catch (error) {
         // Not one count is lost: put them back for the next flush.
-        for (const [id, counts] of batch) add(id, counts.requests, counts.rejected);
+        for (const [hour, keys] of batch) for (const [keyId, counts] of keys) add(hour, keyId, counts.requests, counts.rejected);
         for (const [keyId, at] of used) lastUsed.set(keyId, Math.max(at, lastUsed.get(keyId) ?? 0));
-        logger.warn({ err: error, keys: batch.size }, "usage flush failed; will retry");
+        logger.warn({ err: error }, "usage flush failed; will retry");
       }
     });
     return flushing;
   }
 
-  function add(id: string, requests: number, rejected: number): void {
-    const counts = pending.get(id);
+  function add(hour: number, keyId: string, requests: number, rejected: number): void {
+    let keys = pending.get(hour);
+    if (!keys) pending.set(hour, (keys = new Map()));
+    const counts = keys.get(keyId);
     if (counts) {
       counts.requests += requests;
       counts.rejected += rejected;
     } else {
-      pending.set(id, { requests, rejected });
+      keys.set(keyId, { requests, rejected });
     }
   }
 
@@ -94,7 +94,7 @@ export function createUsageRecorder(options: UsageRecorderOptions) {
     /** One request by this key; `rejected` when refused by rate limit, scope or client type. */
     record(keyId: string, rejected: boolean): void {
       const now = clock.now();
-      add(`${keyId} ${now - (now % HOUR)}`, 1, rejected ? 1 : 0);
+      add(now - (now % HOUR), keyId, 1, rejected ? 1 : 0);
       if ((lastUsed.get(keyId) ?? 0) < now) lastUsed.set(keyId, now);
     },
     flush: flushNow,

@@ -260,6 +260,8 @@ describe("judge", () => {
     expect(cached).toEqual(snapshot);
     const first = judge(cached, NOW);
     const second = judge(cached, NOW);
-    expect(first.ok && second.ok && first.key.scopes !== second.key.scopes).toBe(true);
+    // Built once per cached credential (the hot path), and the same answer each time.
+    expect(first.ok && second.ok && first.key === second.key).toBe(true);
+    expect(first.ok && [...first.key.scopes]).toEqual(["keys:self"]);
   });
 });
