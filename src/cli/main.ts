@@ -87,7 +87,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     out.write(`${USAGE}\n`);
     return 0;
   }
-  const name = commands[argv[0]!] ? argv[0]! : `${argv[0]} ${argv[1] ?? ""}`.trim();
+  // "keys" and "users" take a subcommand; anything else is named by its first word alone.
+  const grouped = Object.keys(commands).some((c) => c.startsWith(`${argv[0]} `));
+  const name = grouped ? `${argv[0]} ${argv[1] ?? ""}`.trim() : argv[0]!;
   const command = commands[name];
   if (!command) return fail(`unknown command "${name}".\n\n${USAGE}`);
   const rest = argv.slice(name.split(" ").length);

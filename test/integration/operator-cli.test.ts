@@ -119,7 +119,7 @@ describe("keyscope usage", () => {
     ["an unknown flag on revoke", ["keys", "revoke", randomUUID(), "--force"], /^keyscope: .*'--force'/],
     ["keys alone", ["keys"], /^keyscope: unknown command "keys"\./],
     ["an unknown subcommand", ["keys", "delete", randomUUID()], /^keyscope: unknown command "keys delete"\./],
-    ["an unknown command", ["user", "disable", "a@example.com"], /^keyscope: unknown command "user disable"\./],
+    ["an unknown command", ["user", "disable", "a@example.com"], /^keyscope: unknown command "user"\./],
     ["no command", [], /^keyscope: a command is needed\./],
   ])("%s: exit 1 with the message and the usage on stderr", async (_, argv, message) => {
     const run = await cli(argv, env);
