@@ -49,11 +49,15 @@ export function createAuthResolver(options: ContextOptions): (request: KeyReques
     const address = request.clientAddress;
     const presented = readPresentedKey(request, keySources);
     if (presented.kind === "none") return { key: null, clientAddress: address, rateLimit: null, refusals: 0 };
-    if (throttle && address) {
+    if (throttle && address && throttle.isSuspect(address)) {
       const wait = await throttle.retryAfter(address);
       if (wait > 0) throw tooManyFailures(wait);
     }
-    const result = presented.kind === "rejected" ? ({ ok: false, reason: presented.reason } as const) : await verify(verifier, presented.key);
+    // A key known to the cache is judged without an await; only a miss asks the store.
+    const result =
+      presented.kind === "rejected"
+        ? ({ ok: false, reason: presented.reason } as const)
+        : (verifier.verifyWithoutIo(presented.key) ?? (await verify(verifier, presented.key)));
     if (!result.ok) {
       if (throttle && address) await throttle.recordFailure(address);
       throw keyRejected(result.reason);

@@ -26,6 +26,8 @@ export interface KeyVerifierOptions {
 
 export interface KeyVerifier {
   verify(presented: string): Promise<Verification>;
+  /** The answer without I/O when the format or the cache decides it; undefined when the store must be asked. */
+  verifyWithoutIo(presented: string): Verification | undefined;
   /** Forget the imported-keys answer (after an import or a revoke). */
   forgetImportedKeys(): void;
 }
@@ -58,6 +60,13 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   }
 
   return {
+    verifyWithoutIo(presented) {
+      const shape = classifyKey(presented, keyPrefix);
+      if (shape.kind === "malformed") return { ok: false, reason: "KEY_MALFORMED" };
+      if (shape.kind === "imported") return undefined; // needs "do imported keys exist?"
+      const credential = cache.get(hashKey(presented, hashSecret));
+      return credential ? judge(credential, clock.now()) : undefined;
+    },
     async verify(presented) {
       const shape = classifyKey(presented, keyPrefix);
       if (shape.kind === "malformed") return { ok: false, reason: "KEY_MALFORMED" };

@@ -82,12 +82,17 @@ async function answerGraphQL<TContext extends BaseContext>(
     context: async () => (context = await options.context({ rawHeaders: req.rawHeaders, search, body, clientAddress: address })),
   });
   options.finish?.(context, (name, value) => response.headers.set(name, value));
-  for (const [name, value] of response.headers) res.setHeader(name, value);
-  res.statusCode = response.status ?? 200;
+  // One writeHead with a flat list: far cheaper than a setHeader call per header.
+  const head: string[] = [];
+  for (const [name, value] of response.headers) head.push(name, value);
   if (response.body.kind === "complete") {
-    res.end(response.body.string);
+    const text = response.body.string;
+    head.push("content-length", String(Buffer.byteLength(text)));
+    res.writeHead(response.status ?? 200, head);
+    res.end(text);
     return;
   }
+  res.writeHead(response.status ?? 200, head);
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
 }
