@@ -106,7 +106,7 @@ describe.each(databaseKinds)("library use on %s", (kind) => {
       const ok = await postGraphQL(url, { query: "{ whoami reports }" }, [["x-api-key", secret]]);
       expect(ok.json.data).toEqual({ whoami: "you", reports: null });
       expect(ok.json.errors[0].extensions.code).toBe("FORBIDDEN");
-      const bad = await postGraphQL(url, { query: "{ hello }" }, [["x-api-key", secret.slice(0, -1) + "x"]]);
+      const bad = await postGraphQL(url, { query: "{ hello }" }, [["x-api-key", secret.slice(0, -1) + (secret.endsWith("x") ? "y" : "x")]]);
       expect(bad.status).toBe(401);
       expect(bad.json.errors[0].extensions.reason).toBe("KEY_MALFORMED");
     } finally {
