@@ -23,7 +23,6 @@ export interface ManagementDeps {
 }
 
 type Ctx = KeyscopeContext;
-type Args<T> = T;
 
 /**
  * Resolvers for schema/management.graphql: thin, each hands the caller's principal to a service.
@@ -48,27 +47,27 @@ export function createManagementResolvers({ db, clock, keys, users, audit }: Man
         if (!apiKey || !user) throw new NotFoundError("The calling key was not found.");
         return { apiKey, user };
       },
-      myApiKeys: async (_: unknown, { status }: Args<{ status?: KeyStatusFilter | null }>, ctx: Ctx) =>
+      myApiKeys: async (_: unknown, { status }: { status?: KeyStatusFilter | null }, ctx: Ctx) =>
         keys.listOwnKeys(await principal(ctx), status),
-      apiKey: async (_: unknown, { id }: Args<{ id: string }>, ctx: Ctx) => keys.getKey(await principal(ctx), id),
-      apiKeys: async (_: unknown, args: Args<{ filter?: { userId?: string; clientType?: string; status?: KeyStatusFilter } | null; first?: number | null; after?: string | null }>, ctx: Ctx) =>
+      apiKey: async (_: unknown, { id }: { id: string }, ctx: Ctx) => keys.getKey(await principal(ctx), id),
+      apiKeys: async (_: unknown, args: { filter?: { userId?: string; clientType?: string; status?: KeyStatusFilter } | null; first?: number | null; after?: string | null }, ctx: Ctx) =>
         keys.pageKeys(await principal(ctx), args.filter ?? {}, args.first, args.after),
-      users: async (_: unknown, args: Args<{ first?: number | null; after?: string | null }>, ctx: Ctx) =>
+      users: async (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Ctx) =>
         users.pageUsers(await principal(ctx), args.first, args.after),
-      user: async (_: unknown, { id }: Args<{ id: string }>, ctx: Ctx) => users.getUser(await principal(ctx), id),
-      auditEvents: async (_: unknown, args: Args<{ filter?: { keyId?: string; userId?: string; action?: string } | null; first?: number | null; after?: string | null }>, ctx: Ctx) =>
+      user: async (_: unknown, { id }: { id: string }, ctx: Ctx) => users.getUser(await principal(ctx), id),
+      auditEvents: async (_: unknown, args: { filter?: { keyId?: string; userId?: string; action?: string } | null; first?: number | null; after?: string | null }, ctx: Ctx) =>
         audit.pageEvents(await principal(ctx), args.filter ?? {}, args.first, args.after),
     },
     Mutation: {
-      createApiKey: async (_: unknown, { input }: Args<{ input: CreateKeyInput }>, ctx: Ctx) => keys.createKey(await principal(ctx), input),
-      importApiKey: async (_: unknown, { input }: Args<{ input: ImportKeyInput }>, ctx: Ctx) => keys.importKey(await principal(ctx), input),
-      updateApiKey: async (_: unknown, { id, input }: Args<{ id: string; input: UpdateKeyInput }>, ctx: Ctx) =>
+      createApiKey: async (_: unknown, { input }: { input: CreateKeyInput }, ctx: Ctx) => keys.createKey(await principal(ctx), input),
+      importApiKey: async (_: unknown, { input }: { input: ImportKeyInput }, ctx: Ctx) => keys.importKey(await principal(ctx), input),
+      updateApiKey: async (_: unknown, { id, input }: { id: string; input: UpdateKeyInput }, ctx: Ctx) =>
         keys.updateKey(await principal(ctx), id, input),
-      rotateApiKey: async (_: unknown, { id, gracePeriodSeconds }: Args<{ id: string; gracePeriodSeconds?: number | null }>, ctx: Ctx) =>
+      rotateApiKey: async (_: unknown, { id, gracePeriodSeconds }: { id: string; gracePeriodSeconds?: number | null }, ctx: Ctx) =>
         keys.rotateKey(await principal(ctx), id, gracePeriodSeconds ?? 0),
-      revokeApiKey: async (_: unknown, { id }: Args<{ id: string }>, ctx: Ctx) => keys.revokeKey(await principal(ctx), id),
-      createUser: async (_: unknown, { input }: Args<{ input: CreateUserInput }>, ctx: Ctx) => users.createUser(await principal(ctx), input),
-      updateUser: async (_: unknown, { id, input }: Args<{ id: string; input: UpdateUserInput }>, ctx: Ctx) =>
+      revokeApiKey: async (_: unknown, { id }: { id: string }, ctx: Ctx) => keys.revokeKey(await principal(ctx), id),
+      createUser: async (_: unknown, { input }: { input: CreateUserInput }, ctx: Ctx) => users.createUser(await principal(ctx), input),
+      updateUser: async (_: unknown, { id, input }: { id: string; input: UpdateUserInput }, ctx: Ctx) =>
         users.updateUser(await principal(ctx), id, input),
     },
     ApiKey: {
@@ -77,7 +76,7 @@ export function createManagementResolvers({ db, clock, keys, users, audit }: Man
         key.rateLimitLimit !== null && key.rateLimitWindowSeconds !== null
           ? { limit: key.rateLimitLimit, windowSeconds: key.rateLimitWindowSeconds }
           : null,
-      usage: (key: ApiKeyRow, { since, until }: Args<{ since?: Date | null; until?: Date | null }>) =>
+      usage: (key: ApiKeyRow, { since, until }: { since?: Date | null; until?: Date | null }) =>
         usageBuckets(db, key.id, since, until, clock.now()),
       owner: async (key: ApiKeyRow) => {
         const user = await findUserById(db, key.userId);
@@ -86,7 +85,7 @@ export function createManagementResolvers({ db, clock, keys, users, audit }: Man
       },
     },
     User: {
-      apiKeys: async (user: UserRow, { status }: Args<{ status?: KeyStatusFilter | null }>, ctx: Ctx) =>
+      apiKeys: async (user: UserRow, { status }: { status?: KeyStatusFilter | null }, ctx: Ctx) =>
         keys.listKeysOfUser(await principal(ctx), user.id, status),
     },
   };

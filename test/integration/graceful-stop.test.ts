@@ -17,7 +17,7 @@ import { createKeyscopeServer, type KeyscopeServer } from "../../src/keyscope-se
 import { createLogger } from "../../src/logger.ts";
 import { freePort, killAll, minimalEnv, runNode, spawnNode, type RunningNode } from "../helpers/child-process.ts";
 import { databaseKinds, freshDatabase, type DatabaseKind } from "../helpers/databases.ts";
-import { postGraphQL, send, type HttpResponse } from "../helpers/http.ts";
+import { postGraphQL, readResponse, send, type HttpResponse } from "../helpers/http.ts";
 import { apiKey } from "../helpers/server.ts";
 
 const MAIN = ["--import", "tsx", "src/main.ts"];
@@ -355,21 +355,7 @@ function openRequest(url: string, secret: string, query: string, headers: Record
   });
   const response = new Promise<HttpResponse>((resolve, reject) => {
     req.once("error", reject);
-    req.once("response", (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("error", reject);
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
+    req.once("response", (res) => readResponse(res).then(resolve, reject));
   });
   response.catch(() => {});
   return { req, body, response };
