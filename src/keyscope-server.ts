@@ -89,7 +89,7 @@ async function assemble(
   releaseLock: ReleaseLock,
 ): Promise<KeyscopeServer> {
   const { db } = database;
-  const cache = new KeyCache(config.cache);
+  const cache = new KeyCache({ ...config.cache, clock });
   const verifier = createKeyVerifier({ db, cache, clock, keyPrefix: config.keyPrefix, hashSecret: config.hashSecret, cacheTtlSeconds: config.cache.ttlSeconds });
   const keys = createKeyService({
     db, cache, clock, verifier, keyPrefix: config.keyPrefix, hashSecret: config.hashSecret, maxKeysPerUser: config.limits.maxKeysPerUser,

@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { systemClock, type Clock } from "../clock.ts";
 import type { Credential } from "./credential.ts";
 
 export interface KeyCacheOptions {
@@ -6,35 +7,62 @@ export interface KeyCacheOptions {
   ttlSeconds: number;
   /** @default 10000 */
   maxEntries: number;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** A cached credential and the moment it stops being served (until an outage). */
+export interface CacheEntry {
+  readonly credential: Credential;
+  readonly freshUntil: number;
 }
 
 /**
- * Credentials by secret hash: bounded, with a lifetime. Stale entries are kept (not served) so
- * that a key known before the database went away still works while it is away.
+ * Credentials by secret hash: bounded (LRU), with a lifetime. Stale entries are kept (not
+ * served) so that a key known before the database went away still works while it is away.
+ *
+ * The lifetime is judged here, with the clock, rather than by lru-cache's `ttl`: that one
+ * costs a timer and a `performance.now()` per read, on every request that carries a key.
  */
 export class KeyCache {
-  readonly #entries: LRUCache<string, Credential>;
+  readonly #entries: LRUCache<string, CacheEntry>;
+  readonly #ttlMs: number;
+  readonly #clock: Clock;
+  #generation = 0;
 
   constructor(options: KeyCacheOptions) {
-    this.#entries = new LRUCache({
-      max: options.maxEntries,
-      ttl: options.ttlSeconds * 1000,
-      allowStale: false,
-      noDeleteOnStaleGet: true,
-    });
+    this.#entries = new LRUCache({ max: options.maxEntries });
+    this.#ttlMs = options.ttlSeconds * 1000;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get(hash: string): Credential | undefined {
-    return this.#entries.get(hash);
+    return this.getEntry(hash)?.credential;
+  }
+
+  /** The fresh entry for `hash`, to be checked later with `isCurrent`. */
+  getEntry(hash: string, now = this.#clock.now()): CacheEntry | undefined {
+    const entry = this.#entries.get(hash);
+    return entry && now <= entry.freshUntil ? entry : undefined;
   }
 
   /** Fresh or stale: only for when the database cannot be asked. */
   getEvenIfStale(hash: string): Credential | undefined {
-    return this.#entries.get(hash, { allowStale: true });
+    return this.#entries.get(hash)?.credential;
   }
 
   set(hash: string, credential: Credential): void {
-    this.#entries.set(hash, credential);
+    this.#entries.set(hash, { credential, freshUntil: this.#clock.now() + this.#ttlMs });
+  }
+
+  /** Changes whenever anything is evicted: an entry read before still holds if it has not. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Whether an entry read at `generation` may still be served: nothing evicted since, still fresh. */
+  isCurrent(entry: CacheEntry, generation: number, now: number): boolean {
+    return generation === this.#generation && now <= entry.freshUntil;
   }
 
   /** Drops every secret of one key (after a revoke, rotate, update…). */
@@ -48,15 +76,15 @@ export class KeyCache {
   }
 
   clear(): void {
+    this.#generation++;
     this.#entries.clear();
   }
 
   // Management actions are rare next to look-ups; a scan keeps the cache a plain LRU. Stale
-  // entries go too, or an outage would bring them back: `keys()` skips stale entries (the cache
-  // does not allow stale), `dump()` does not.
+  // entries go too, or an outage would bring them back.
   #evictWhere(matches: (c: Credential) => boolean): void {
-    for (const [hash, { value }] of this.#entries.dump()) {
-      if (matches(value)) this.#entries.delete(hash);
-    }
+    this.#generation++;
+    const doomed = [...this.#entries.entries()].filter(([, entry]) => matches(entry.credential));
+    for (const [hash] of doomed) this.#entries.delete(hash);
   }
 }

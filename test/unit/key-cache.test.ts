@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Credential } from "../../src/auth/credential.ts";
 import { KeyCache } from "../../src/auth/key-cache.ts";
 import { judge, type Verification } from "../../src/auth/verify-key.ts";
@@ -20,31 +20,20 @@ function credential(overrides: Partial<Credential> = {}): Credential {
   };
 }
 
-/**
- * lru-cache reads time from the `performance` object it captured at load (so vi's fake
- * `performance` does not reach it) and caches that reading for 1 ms with a setTimeout. Stubbing
- * `performance.now` and faking setTimeout moves its clock without sleeping.
- */
+/** The cache judges lifetimes with its clock: this one moves only when told. */
 let now: number;
+const clock = { now: () => now };
 function advance(ms: number): void {
   now += ms;
-  vi.advanceTimersByTime(ms);
 }
 
 describe("KeyCache", () => {
   beforeEach(() => {
     now = 1_000_000;
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-    vi.spyOn(performance, "now").mockImplementation(() => now);
-  });
-
-  afterEach(() => {
-    vi.restoreAllMocks();
-    vi.useRealTimers();
   });
 
   it("misses an unknown hash and returns what was set", () => {
-    const cache = new KeyCache({ ttlSeconds: 30, maxEntries: 10 });
+    const cache = new KeyCache({ ttlSeconds: 30, maxEntries: 10, clock });
     const one = credential();
     const two = credential({ keyId: "key-2" });
     expect(cache.get("hash-1")).toBeUndefined();
@@ -58,7 +47,7 @@ describe("KeyCache", () => {
   });
 
   it("replaces the credential of a hash that is set again", () => {
-    const cache = new KeyCache({ ttlSeconds: 30, maxEntries: 10 });
+    const cache = new KeyCache({ ttlSeconds: 30, maxEntries: 10, clock });
     cache.set("hash-1", credential());
     const updated = credential({ active: false });
     cache.set("hash-1", updated);
@@ -66,7 +55,7 @@ describe("KeyCache", () => {
   });
 
   it("serves an entry for its lifetime, then only to getEvenIfStale", () => {
-    const cache = new KeyCache({ ttlSeconds: 30, maxEntries: 10 });
+    const cache = new KeyCache({ ttlSeconds: 30, maxEntries: 10, clock });
     const one = credential();
     cache.set("hash-1", one);
 
@@ -85,7 +74,7 @@ describe("KeyCache", () => {
   });
 
   it("starts a new lifetime when an entry is set again", () => {
-    const cache = new KeyCache({ ttlSeconds: 1, maxEntries: 10 });
+    const cache = new KeyCache({ ttlSeconds: 1, maxEntries: 10, clock });
     const one = credential();
     cache.set("hash-1", one);
     advance(1_500);
@@ -97,7 +86,7 @@ describe("KeyCache", () => {
   });
 
   it("does not extend a lifetime on reading", () => {
-    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 10 });
+    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 10, clock });
     cache.set("hash-1", credential());
     for (let i = 0; i < 5; i++) {
       advance(2_000);
@@ -108,7 +97,7 @@ describe("KeyCache", () => {
   });
 
   it("evictKey drops every secret of that key, fresh and stale, and nothing else", () => {
-    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 100 });
+    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 100, clock });
     const oldSecret = credential({ keyId: "key-1", secretExpiresAt: now + 60_000 });
     cache.set("old-secret", oldSecret);
     const otherKeyStale = credential({ keyId: "key-2" });
@@ -134,7 +123,7 @@ describe("KeyCache", () => {
   });
 
   it("evictUser drops every key of that user, fresh and stale, and nothing else", () => {
-    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 100 });
+    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 100, clock });
     const staleOfUser = credential({ keyId: "key-1", userId: "user-1" });
     const staleOfOther = credential({ keyId: "key-9", userId: "user-2" });
     cache.set("stale-1", staleOfUser);
@@ -155,7 +144,7 @@ describe("KeyCache", () => {
   });
 
   it("evicting an unknown key or user changes nothing", () => {
-    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 10 });
+    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 10, clock });
     const one = credential();
     cache.set("hash-1", one);
     cache.evictKey("key-unknown");
@@ -167,7 +156,7 @@ describe("KeyCache", () => {
   });
 
   it("holds at most maxEntries, dropping the least recently used", () => {
-    const cache = new KeyCache({ ttlSeconds: 30, maxEntries: 3 });
+    const cache = new KeyCache({ ttlSeconds: 30, maxEntries: 3, clock });
     const entries = ["a", "b", "c", "d"].map((id) => credential({ keyId: id }));
     cache.set("a", entries[0]!);
     cache.set("b", entries[1]!);
@@ -181,13 +170,56 @@ describe("KeyCache", () => {
   });
 
   it("clear drops everything, stale entries included", () => {
-    const cache = new KeyCache({ ttlSeconds: 1, maxEntries: 10 });
+    const cache = new KeyCache({ ttlSeconds: 1, maxEntries: 10, clock });
     cache.set("stale", credential());
     advance(1_001);
     cache.set("fresh", credential({ keyId: "key-2" }));
     cache.clear();
     expect(cache.getEvenIfStale("stale")).toBeUndefined();
     expect(cache.getEvenIfStale("fresh")).toBeUndefined();
+  });
+});
+
+describe("KeyCache entries read earlier (isCurrent)", () => {
+  beforeEach(() => {
+    now = 1_000_000;
+  });
+
+  it("holds while nothing is evicted and the entry is fresh", () => {
+    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 10, clock });
+    cache.set("hash-1", credential());
+    const generation = cache.generation;
+    const entry = cache.getEntry("hash-1")!;
+    expect(entry.credential.keyId).toBe("key-1");
+    expect(cache.isCurrent(entry, generation, now)).toBe(true);
+    // Adding other entries evicts nothing.
+    cache.set("hash-2", credential({ keyId: "key-2" }));
+    expect(cache.isCurrent(entry, generation, now + 10_000)).toBe(true);
+    expect(cache.isCurrent(entry, generation, now + 10_001)).toBe(false);
+  });
+
+  it.each([
+    ["evictKey of that key", (c: KeyCache) => c.evictKey("key-1")],
+    ["evictKey of another key", (c: KeyCache) => c.evictKey("key-2")],
+    ["evictKey of an unknown key", (c: KeyCache) => c.evictKey("key-unknown")],
+    ["evictUser", (c: KeyCache) => c.evictUser("user-2")],
+    ["clear", (c: KeyCache) => c.clear()],
+  ])("no longer holds after %s", (_name, evict) => {
+    const cache = new KeyCache({ ttlSeconds: 10, maxEntries: 10, clock });
+    cache.set("hash-1", credential());
+    cache.set("hash-2", credential({ keyId: "key-2", userId: "user-2" }));
+    const generation = cache.generation;
+    const entry = cache.getEntry("hash-1")!;
+    evict(cache);
+    expect(cache.isCurrent(entry, generation, now)).toBe(false);
+  });
+
+  it("getEntry returns no stale entry", () => {
+    const cache = new KeyCache({ ttlSeconds: 1, maxEntries: 10, clock });
+    cache.set("hash-1", credential());
+    expect(cache.getEntry("hash-1", now + 1_000)).toBeDefined();
+    expect(cache.getEntry("hash-1", now + 1_001)).toBeUndefined();
+    expect(cache.getEntry("hash-unknown")).toBeUndefined();
   });
 });
 
