@@ -25,6 +25,8 @@ export interface Auth {
 
 export interface KeyRequest extends KeyCarrier {
   clientAddress: string | null;
+  /** The connection (socket) the request came on: a repeated key on it is checked faster. */
+  connection?: object;
 }
 
 export interface ContextOptions {
@@ -57,7 +59,7 @@ export function createAuthResolver(options: ContextOptions): (request: KeyReques
     const result =
       presented.kind === "rejected"
         ? ({ ok: false, reason: presented.reason } as const)
-        : (verifier.verifyWithoutIo(presented.key) ?? (await verify(verifier, presented.key)));
+        : (verifier.verifyWithoutIo(presented.key, request.connection) ?? (await verify(verifier, presented.key)));
     if (!result.ok) {
       if (throttle && address) await throttle.recordFailure(address);
       throw keyRejected(result.reason);

@@ -3,7 +3,7 @@ import type { Db } from "../db/client.ts";
 import { findCredentialByHash, importedKeysExist } from "../keys/key-repository.ts";
 import { classifyKey, hashKey } from "../keys/key-format.ts";
 import { ADMIN_SCOPE, type AuthenticatedKey, type Credential } from "./credential.ts";
-import type { KeyCache } from "./key-cache.ts";
+import type { CacheEntry, KeyCache } from "./key-cache.ts";
 
 export type VerificationFailure = "KEY_MALFORMED" | "KEY_INVALID" | "KEY_EXPIRED" | "KEY_REVOKED" | "KEY_DISABLED";
 
@@ -26,16 +26,30 @@ export interface KeyVerifierOptions {
 
 export interface KeyVerifier {
   verify(presented: string): Promise<Verification>;
-  /** The answer without I/O when the format or the cache decides it; undefined when the store must be asked. */
-  verifyWithoutIo(presented: string): Verification | undefined;
+  /**
+   * The answer without I/O when the format or the cache decides it; undefined when the store
+   * must be asked. `connection` (the socket) lets a keep-alive client's repeated key skip the
+   * checksum and the hash.
+   */
+  verifyWithoutIo(presented: string, connection?: object): Verification | undefined;
   /** Forget the imported-keys answer (after an import or a revoke). */
   forgetImportedKeys(): void;
+}
+
+/** The last key a connection presented and the cache entry it found. */
+interface Remembered {
+  presented: string;
+  entry: CacheEntry;
+  generation: number;
 }
 
 /** Checks a presented key: format and checksum first (no I/O), then cache, then database. */
 export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   const { db, cache, clock, keyPrefix, hashSecret } = options;
   let imported: { exists: boolean; until: number } | undefined;
+  // Clients keep connections open and send the same key on each request: the checksum and the
+  // hash are then the bulk of a warm check. The key is held only as long as its socket is.
+  const byConnection = new WeakMap<object, Remembered>();
 
   async function anyImportedKeys(): Promise<boolean> {
     const now = clock.now();
@@ -60,12 +74,20 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   }
 
   return {
-    verifyWithoutIo(presented) {
+    verifyWithoutIo(presented, connection) {
+      const now = clock.now();
+      const last = connection && byConnection.get(connection);
+      if (last && last.presented === presented && cache.isCurrent(last.entry, last.generation, now)) {
+        return judge(last.entry.credential, now);
+      }
       const shape = classifyKey(presented, keyPrefix);
       if (shape.kind === "malformed") return { ok: false, reason: "KEY_MALFORMED" };
       if (shape.kind === "imported") return undefined; // needs "do imported keys exist?"
-      const credential = cache.get(hashKey(presented, hashSecret));
-      return credential ? judge(credential, clock.now()) : undefined;
+      const generation = cache.generation;
+      const entry = cache.getEntry(hashKey(presented, hashSecret), now);
+      if (!entry) return undefined;
+      if (connection) byConnection.set(connection, { presented, entry, generation });
+      return judge(entry.credential, now);
     },
     async verify(presented) {
       const shape = classifyKey(presented, keyPrefix);

@@ -8,8 +8,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
   /** Builds the GraphQL context; may throw a GraphQLError (401, 429, 503) for the whole request. */
   context: (request: KeyRequest) => Promise<TContext>;
-  /** Called once the response is built (context undefined if it was never made): add headers, count. */
-  finish?: (context: TContext | undefined, setHeader: (name: string, value: string) => void) => void;
+  /**
+   * Called once the response is built (context undefined if it was never made): add headers
+   * (names in lower case, not already set by Apollo), count.
+   */
+  finish?: (context: TContext | undefined, addHeader: (name: string, value: string) => void) => void;
   /** Proxies whose X-Forwarded-For entries are trusted. @default 0 */
   trustProxyHops?: number;
   /** Throws when the database cannot answer. */
@@ -79,12 +82,12 @@ async function answerGraphQL<TContext extends BaseContext>(
   let context: TContext | undefined;
   const response = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search, body },
-    context: async () => (context = await options.context({ rawHeaders: req.rawHeaders, search, body, clientAddress: address })),
+    context: async () => (context = await options.context({ rawHeaders: req.rawHeaders, search, body, clientAddress: address, connection: req.socket })),
   });
-  options.finish?.(context, (name, value) => response.headers.set(name, value));
   // One writeHead with a flat list: far cheaper than a setHeader call per header.
   const head: string[] = [];
   for (const [name, value] of response.headers) head.push(name, value);
+  options.finish?.(context, (name, value) => head.push(name, value));
   if (response.body.kind === "complete") {
     const text = response.body.string;
     head.push("content-length", String(Buffer.byteLength(text)));

@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
 
 export interface HttpResponse {
   status: number;
@@ -59,4 +59,27 @@ export function postGraphQL(
     headers: [["content-type", "application/json"], ...headers],
     body: JSON.stringify(operation),
   });
+}
+
+/** One keep-alive connection: every request goes over the same socket while it stays open. */
+export interface OneConnection {
+  post(query: string, headers?: [string, string][]): Promise<HttpResponse & { reusedSocket: boolean }>;
+  close(): void;
+}
+
+export function oneConnection(url: string): OneConnection {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  return {
+    post(query, headers = []) {
+      const flat = [["host", new URL(url).host], ["content-type", "application/json"], ...headers].flat();
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(url, { method: "POST", headers: flat, agent }, (res) => {
+          readResponse(res).then((response) => resolve({ ...response, reusedSocket: req.reusedSocket }), reject);
+        });
+        req.on("error", reject);
+        req.end(JSON.stringify({ query }));
+      });
+    },
+    close: () => agent.destroy(),
+  };
 }

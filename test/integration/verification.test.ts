@@ -5,7 +5,9 @@ import type { Clock } from "../../src/clock.ts";
 import { apiKeys, keySecrets } from "../../src/db/schema/index.ts";
 import { hashKey } from "../../src/keys/key-format.ts";
 import { insertKey } from "../../src/keys/key-repository.ts";
+import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { databaseKinds } from "../helpers/databases.ts";
+import { oneConnection, type OneConnection } from "../helpers/http.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
 const GUARDED = "{ inventory { quantity } }";
@@ -72,6 +74,71 @@ describe.each(databaseKinds)("verification on %s", (kind) => {
     const { secret } = await server.issueKey({ role: "ADMIN", email: "boss@example.com", scopes: ["keys:admin", "keys:self"] });
     const res = await server.query("{ me { apiKey { scopes } user { role } } }", [apiKey(secret)]);
     expect(res.json.data.me).toEqual({ apiKey: { scopes: ["keys:admin", "keys:self"] }, user: { role: "ADMIN" } });
+  });
+
+  // A connection remembers its last key so that repeats skip the checksum and the hash: none of
+  // that may outlive a change, an expiry, or a different key on the same socket.
+  describe("many requests on one keep-alive connection", () => {
+    let connection: OneConnection;
+    beforeAll(() => {
+      connection = oneConnection(server.url);
+    });
+    afterAll(() => connection.close());
+
+    const ME = "{ me { apiKey { id } } }";
+    async function reasonOf(secret: string) {
+      const res = await connection.post(GUARDED, [apiKey(secret)]);
+      expect(res.reusedSocket).toBe(true);
+      return res.status === 200 ? "OK" : res.json.errors[0].extensions.reason;
+    }
+
+    it("a key revoked through the service fails at its next request on the same socket", async () => {
+      const { secret, keyId } = await server.issueKey();
+      await connection.post("{ __typename }");
+      expect(await reasonOf(secret)).toBe("OK");
+      expect(await reasonOf(secret)).toBe("OK");
+      await server.app.keys.revokeKey(CLI_PRINCIPAL, keyId);
+      expect(await reasonOf(secret)).toBe("KEY_REVOKED");
+    });
+
+    it("a disabled owner's key fails at its next request on the same socket", async () => {
+      const { secret, userId } = await server.issueKey({ email: "disable-on-socket@example.com" });
+      expect(await reasonOf(secret)).toBe("OK");
+      await server.app.users.updateUser(CLI_PRINCIPAL, userId, { disabled: true });
+      expect(await reasonOf(secret)).toBe("KEY_DISABLED");
+    });
+
+    it("expiry is judged at every request on the same socket", async () => {
+      const { secret } = await server.issueKey({ expiresAt: new Date(clock.now() + 5_000) });
+      expect(await reasonOf(secret)).toBe("OK");
+      clock.advance(4_999);
+      expect(await reasonOf(secret)).toBe("OK");
+      clock.advance(1);
+      expect(await reasonOf(secret)).toBe("KEY_EXPIRED");
+    });
+
+    it("each request's own key counts: switching keys, a typo, then back", async () => {
+      const a = await server.issueKey();
+      const b = await server.issueKey();
+      const idOf = async (secret: string) => (await connection.post(ME, [apiKey(secret)])).json.data.me.apiKey.id;
+      expect(await idOf(a.secret)).toBe(a.keyId);
+      expect(await idOf(b.secret)).toBe(b.keyId);
+      const typo = a.secret.slice(0, -1) + (a.secret.endsWith("0") ? "1" : "0");
+      expect(await reasonOf(typo)).toBe("KEY_MALFORMED");
+      expect(await idOf(a.secret)).toBe(a.keyId);
+      // And no key at all is no key, whatever came before on this socket.
+      const res = await connection.post(ME);
+      expect(res.json.errors[0].extensions.reason).toBe("KEY_MISSING");
+    });
+
+    it("a change behind the cache's back shows once the cache lifetime has passed", async () => {
+      const { secret, keyId } = await server.issueKey();
+      expect(await reasonOf(secret)).toBe("OK");
+      await server.app.database.db.update(apiKeys).set({ active: false }).where(eq(apiKeys.id, keyId));
+      expect(await reasonOf(secret)).toBe("OK"); // within the lifetime the cached answer stands
+      clock.advance(server.app.config.cache.ttlSeconds * 1000 + 1);
+      expect(await reasonOf(secret)).toBe("KEY_DISABLED");
+    });
   });
 
   describe("imported keys", () => {
