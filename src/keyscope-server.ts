@@ -124,7 +124,7 @@ async function assemble(
   const httpServer = createHttpServer({
     apollo,
     context,
-    finish: (ctx, setHeader) => finishRequest(ctx?.auth, setHeader, usage),
+    finish: (ctx, addHeader) => finishRequest(ctx?.auth, addHeader, usage),
     checkReady: database.ping,
     maxBodyBytes: config.limits.maxBodyBytes,
     trustProxyHops: config.trustProxyHops,

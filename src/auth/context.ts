@@ -1,5 +1,5 @@
 import type { KeySources } from "../config.ts";
-import { keyRejected, keyStoreUnavailable, rateLimited, rateLimitHeaders, tooManyFailures } from "../graphql/errors.ts";
+import { addRateLimitHeaders, keyRejected, keyStoreUnavailable, rateLimited, tooManyFailures } from "../graphql/errors.ts";
 import { readPresentedKey, type KeyCarrier } from "../http/read-key.ts";
 import type { FailedAuthThrottle } from "../limits/failed-auth-throttle.ts";
 import type { KeyRateLimiter, RateDecision } from "../limits/rate-limit.ts";
@@ -75,9 +75,9 @@ export function createAuthResolver(options: ContextOptions): (request: KeyReques
 }
 
 /** After the response is built: RateLimit-* headers, and the request counted in usage. */
-export function finishRequest(auth: Auth | undefined, setHeader: (name: string, value: string) => void, usage: UsageRecorder | undefined): void {
+export function finishRequest(auth: Auth | undefined, addHeader: (name: string, value: string) => void, usage: UsageRecorder | undefined): void {
   if (!auth?.key) return;
-  if (auth.rateLimit) for (const [name, value] of rateLimitHeaders(auth.rateLimit)) setHeader(name, value);
+  if (auth.rateLimit) addRateLimitHeaders(auth.rateLimit, addHeader);
   usage?.record(auth.key.id, auth.refusals > 0);
 }
 

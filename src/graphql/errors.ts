@@ -92,21 +92,21 @@ function joinWith(items: string[], word: string): string {
   return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} ${word} ${items.at(-1)}`;
 }
 
-/** `RateLimit-*` headers (IETF draft names) for a decision. */
-export function rateLimitHeaders(d: { limit: number; remaining: number; resetSeconds: number }): [string, string][] {
-  return [
-    ["ratelimit-limit", String(d.limit)],
-    ["ratelimit-remaining", String(d.remaining)],
-    ["ratelimit-reset", String(d.resetSeconds)],
-  ];
+/** Adds the `RateLimit-*` headers (IETF draft names) for a decision; no array per request. */
+export function addRateLimitHeaders(d: { limit: number; remaining: number; resetSeconds: number }, add: (name: string, value: string) => void): void {
+  add("ratelimit-limit", String(d.limit));
+  add("ratelimit-remaining", String(d.remaining));
+  add("ratelimit-reset", String(d.resetSeconds));
 }
 
 /** The key is over its rate limit: 429 for the whole request, nothing runs. */
 export function rateLimited(d: { limit: number; remaining: number; resetSeconds: number }): GraphQLError {
+  const headers = new Map([["retry-after", String(d.resetSeconds)]]);
+  addRateLimitHeaders(d, (name, value) => headers.set(name, value));
   return new GraphQLError(`This API key is over its rate limit of ${d.limit} requests. Retry in ${d.resetSeconds} s.`, {
     extensions: {
       code: ErrorCode.RATE_LIMITED,
-      http: { status: 429, headers: new Map([["retry-after", String(d.resetSeconds)], ...rateLimitHeaders(d)]) },
+      http: { status: 429, headers },
     },
   });
 }

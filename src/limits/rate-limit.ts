@@ -31,22 +31,28 @@ export type KeyRateLimiter = ReturnType<typeof createKeyRateLimiter>;
 export function createKeyRateLimiter(options: KeyRateLimiterOptions) {
   // One limiter per distinct policy: per-key overrides are few.
   const limiters = new Map<string, RateLimiterAbstract>();
+  // A cached key hands in the same policy object each time: found without building its id.
+  const byPolicyObject = new WeakMap<RateLimitPolicy, RateLimiterAbstract>();
 
   function limiterFor(policy: RateLimitPolicy): RateLimiterAbstract {
+    let limiter = byPolicyObject.get(policy);
+    if (limiter) return limiter;
     const id = `${policy.limit}/${policy.windowSeconds}`;
-    let limiter = limiters.get(id);
+    limiter = limiters.get(id);
     if (!limiter) {
       limiter = createLimiter(options.redis, `ks:rl:${id}`, policy.limit, policy.windowSeconds);
       limiters.set(id, limiter);
     }
+    byPolicyObject.set(policy, limiter);
     return limiter;
   }
 
   return {
     async consume(keyId: string, policy: RateLimitPolicy | null): Promise<RateDecision> {
-      const { limit, windowSeconds } = policy ?? options.defaultPolicy;
+      const chosen = policy ?? options.defaultPolicy;
+      const { limit } = chosen;
       try {
-        const res = await limiterFor({ limit, windowSeconds }).consume(keyId);
+        const res = await limiterFor(chosen).consume(keyId);
         return { allowed: true, limit, remaining: res.remainingPoints, resetSeconds: seconds(res.msBeforeNext) };
       } catch (refusal) {
         if (!(refusal instanceof RateLimiterRes)) throw refusal;
@@ -58,7 +64,9 @@ export function createKeyRateLimiter(options: KeyRateLimiterOptions) {
 
 /** A memory limiter, or a Redis one insured by a memory limiter of the same policy. */
 export function createLimiter(redis: Redis | undefined, keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
-  const memory = new RateLimiterMemory({ keyPrefix, points, duration });
+  // Each memory limiter has its own store, so it needs no prefix; without one, the key id is
+  // looked up as it is instead of as a new string built per request.
+  const memory = new RateLimiterMemory({ keyPrefix: "", points, duration });
   if (!redis) return memory;
   return new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, rejectIfRedisNotReady: true, insuranceLimiter: memory });
 }
