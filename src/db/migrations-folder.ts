@@ -1,6 +1,5 @@
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../package-root.ts";
 
-/** drizzle/ at the package root, whether running from src/db or from dist/src/db. */
-export const migrationsFolder = fileURLToPath(
-  new URL(import.meta.url.includes("/dist/src/") ? "../../../drizzle" : "../../drizzle", import.meta.url),
-);
+/** drizzle/ at the package root. */
+export const migrationsFolder = join(packageRoot, "drizzle");

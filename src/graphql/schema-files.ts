@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../package-root.ts";
 
-/** Reads an SDL file from schema/ at the package root (from src/ or dist/src/ alike). */
+/** Reads an SDL file from schema/ at the package root. */
 export function readSchemaFile(name: string): string {
-  const up = import.meta.url.includes("/dist/src/") ? "../../../schema/" : "../../schema/";
-  return readFileSync(new URL(up + name, import.meta.url), "utf8");
+  return readFileSync(join(packageRoot, "schema", name), "utf8");
 }
