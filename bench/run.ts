@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import type { ServerReady } from "./servers.ts";
 
 const settings = {
-  rounds: positive("BENCH_ROUNDS", 5),
-  durationSeconds: positive("BENCH_DURATION_SECONDS", 4),
+  rounds: positive("BENCH_ROUNDS", 10),
+  durationSeconds: positive("BENCH_DURATION_SECONDS", 2),
   warmupSeconds: positive("BENCH_WARMUP_SECONDS", 2),
   connections: positive("BENCH_CONNECTIONS", 10),
   /** Adds a second "no key" variant: how far two identical variants differ is the noise floor. */
