@@ -79,12 +79,11 @@ async function main(): Promise<void> {
   printSummary(variants, samples);
 }
 
-/** Forks servers.js (servers.ts through tsx when this file runs as TypeScript) and waits for its `{ url, secret? }`. */
+/** Forks the compiled servers.js beside this file and waits for its `{ url, secret? }`. */
 function startChild(kind: "keyscope" | "apollo"): Promise<Child> {
   const profileDir = process.env.BENCH_CPU_PROF;
-  const asTypeScript = import.meta.url.endsWith(".ts");
-  const child = fork(fileURLToPath(new URL(asTypeScript ? "./servers.ts" : "./servers.js", import.meta.url)), [kind], {
-    execArgv: [...(asTypeScript ? ["--import", "tsx"] : []), ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])],
+  const child = fork(fileURLToPath(new URL("./servers.js", import.meta.url)), [kind], {
+    execArgv: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   children.push(child);
@@ -148,8 +147,7 @@ function serverCpuMicros(server: ChildProcess): Promise<number> {
 
 function printHeader(): void {
   const cpu = cpus()[0]?.model ?? "unknown CPU";
-  const code = import.meta.url.endsWith(".ts") ? "TypeScript through tsx" : "compiled JS, plain node";
-  console.log(`machine: ${availableParallelism()} CPUs (${cpu}), node ${process.version}, ${process.platform}/${process.arch}, ${code}`);
+  console.log(`machine: ${availableParallelism()} CPUs (${cpu}), node ${process.version}, ${process.platform}/${process.arch}, compiled JS`);
   console.log(
     `settings: ${settings.rounds} rounds × ${settings.durationSeconds} s per variant, warm-up ${settings.warmupSeconds} s, ` +
       `${settings.connections} connections, bare apollo = ${settings.bare}`,
