@@ -17,6 +17,14 @@ const HOUR = 3_600_000;
 interface Counts {
   requests: number;
   rejected: number;
+  /** The latest request in this hour (ms). */
+  lastUsedAt: number;
+}
+
+/** One hour's counts: hour start (ms) and key id → counts. */
+interface HourCounts {
+  start: number;
+  keys: Map<string, Counts>;
 }
 
 export type UsageRecorder = ReturnType<typeof createUsageRecorder>;
@@ -28,14 +36,18 @@ export type UsageRecorder = ReturnType<typeof createUsageRecorder>;
  */
 export function createUsageRecorder(options: UsageRecorderOptions) {
   const { db, clock, logger } = options;
-  /** hour start (ms) → key id → counts: no string is built per request. */
-  let pending = new Map<number, Map<string, Counts>>();
-  let lastUsed = new Map<string, number>();
+  /** Hour start (ms) → that hour's counts: no string is built per request. */
+  let pending = new Map<number, HourCounts>();
+  // The hour being counted now: most requests find their counts with one look-up.
+  let current: HourCounts | undefined;
   let flushing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
 
-  async function write(batch: typeof pending, used: Map<string, number>): Promise<void> {
-    const rows = [...batch].flatMap(([hour, keys]) => [...keys].map(([keyId, counts]) => ({ keyId, hour: new Date(hour), ...counts })));
+  async function write(batch: typeof pending): Promise<void> {
+    const rows = [...batch.values()].flatMap(({ start, keys }) =>
+      [...keys].map(([keyId, { requests, rejected }]) => ({ keyId, hour: new Date(start), requests, rejected })),
+    );
+    const used = latestUse(batch);
     await db.transaction(async (tx) => {
       if (rows.length > 0) {
         await tx
@@ -61,41 +73,45 @@ export function createUsageRecorder(options: UsageRecorderOptions) {
 
   function flushNow(): Promise<void> {
     flushing = flushing.then(async () => {
-      if (pending.size === 0 && lastUsed.size === 0) return;
+      if (pending.size === 0) return;
       const batch = pending;
-      const used = lastUsed;
       pending = new Map();
-      lastUsed = new Map();
+      current = undefined;
       try {
-        await write(batch, used);
+        await write(batch);
       } catch (error) {
         // Not one count is lost: put them back for the next flush.
-        for (const [hour, keys] of batch) for (const [keyId, counts] of keys) add(hour, keyId, counts.requests, counts.rejected);
-        for (const [keyId, at] of used) lastUsed.set(keyId, Math.max(at, lastUsed.get(keyId) ?? 0));
+        for (const { start, keys } of batch.values()) for (const [keyId, counts] of keys) add(hourCounts(start), keyId, counts);
         logger.warn({ err: error }, "usage flush failed; will retry");
       }
     });
     return flushing;
   }
 
-  function add(hour: number, keyId: string, requests: number, rejected: number): void {
-    let keys = pending.get(hour);
-    if (!keys) pending.set(hour, (keys = new Map()));
-    const counts = keys.get(keyId);
-    if (counts) {
-      counts.requests += requests;
-      counts.rejected += rejected;
-    } else {
-      keys.set(keyId, { requests, rejected });
-    }
+  function hourCounts(start: number): HourCounts {
+    let hour = pending.get(start);
+    if (!hour) pending.set(start, (hour = { start, keys: new Map() }));
+    return hour;
+  }
+
+  function add(hour: HourCounts, keyId: string, more: Counts): void {
+    const counts = hour.keys.get(keyId);
+    if (!counts) return void hour.keys.set(keyId, { ...more });
+    counts.requests += more.requests;
+    counts.rejected += more.rejected;
+    counts.lastUsedAt = Math.max(counts.lastUsedAt, more.lastUsedAt);
   }
 
   return {
     /** One request by this key; `rejected` when refused by rate limit, scope or client type. */
     record(keyId: string, rejected: boolean): void {
       const now = clock.now();
-      add(now - (now % HOUR), keyId, 1, rejected ? 1 : 0);
-      if ((lastUsed.get(keyId) ?? 0) < now) lastUsed.set(keyId, now);
+      if (!current || now < current.start || now >= current.start + HOUR) current = hourCounts(now - (now % HOUR));
+      const counts = current.keys.get(keyId);
+      if (!counts) return void current.keys.set(keyId, { requests: 1, rejected: rejected ? 1 : 0, lastUsedAt: now });
+      counts.requests++;
+      if (rejected) counts.rejected++;
+      if (now > counts.lastUsedAt) counts.lastUsedAt = now;
     },
     flush: flushNow,
     start(): void {
@@ -107,7 +123,16 @@ export function createUsageRecorder(options: UsageRecorderOptions) {
       clearInterval(timer);
       timer = undefined;
       await flushNow();
-      if (pending.size > 0 || lastUsed.size > 0) await flushNow();
+      if (pending.size > 0) await flushNow();
     },
   };
+}
+
+/** Each key's latest request in the batch, for api_keys.last_used_at. */
+function latestUse(batch: Map<number, HourCounts>): Map<string, number> {
+  const latest = new Map<string, number>();
+  for (const { keys } of batch.values()) {
+    for (const [keyId, { lastUsedAt }] of keys) latest.set(keyId, Math.max(lastUsedAt, latest.get(keyId) ?? 0));
+  }
+  return latest;
 }

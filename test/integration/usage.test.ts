@@ -237,6 +237,52 @@ describe.each(databaseKinds)("usage on %s", (kind) => {
       await recorder.stop();
     });
 
+    it("counts land in their own hour when the clock crosses hours both ways, a failed flush over two hours included", async () => {
+      const { keyId } = await mobileKey();
+      const hour = floorHour(Date.now()) - 9 * HOUR;
+      const clock = manualClock(hour + HOUR - 1000);
+      const flaky = instrument(server.app.database.db, { failTransactions: 1 });
+      const recorder = createUsageRecorder({ db: flaky.db, clock, logger: quiet, flushSeconds: 3600 });
+
+      recorder.record(keyId, false); // last second of the hour
+      clock.advance(2000);
+      recorder.record(keyId, true); // next hour
+      clock.advance(-2000); // the clock is set back (an NTP step)
+      recorder.record(keyId, false);
+      await recorder.flush(); // fails: all three are kept
+      clock.advance(3000);
+      recorder.record(keyId, false);
+      await recorder.stop();
+
+      expect(await rowsOf(keyId)).toEqual([
+        { keyId, hour: new Date(hour), requests: 2, rejected: 0 },
+        { keyId, hour: new Date(hour + HOUR), requests: 2, rejected: 1 },
+      ]);
+      expect(await lastUsedOf(keyId)).toEqual(new Date(hour + HOUR + 2000));
+    });
+
+    it("requests counted while a flush is failing are merged with its counts, and lastUsedAt keeps the latest", async () => {
+      const { keyId } = await mobileKey();
+      const hour = floorHour(Date.now()) - 4 * HOUR;
+      const clock = manualClock(hour + 60_000);
+      let release!: () => void;
+      const flaky = instrument(server.app.database.db, { failTransactions: 1, hold: new Promise<void>((resolve) => (release = resolve)) });
+      const recorder = createUsageRecorder({ db: flaky.db, clock, logger: quiet, flushSeconds: 3600 });
+
+      clock.advance(30_000);
+      recorder.record(keyId, true);
+      const failing = recorder.flush();
+      while (flaky.calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      clock.advance(10_000); // a request while the write is out
+      recorder.record(keyId, false);
+      release();
+      await failing;
+      await recorder.stop();
+
+      expect(await rowsOf(keyId)).toEqual([{ keyId, hour: new Date(hour), requests: 2, rejected: 1 }]);
+      expect(await lastUsedOf(keyId)).toEqual(new Date(hour + 100_000));
+    });
+
     it("stop() retries a failed last write, so a graceful stop loses nothing", async () => {
       const { keyId } = await mobileKey();
       const hour = floorHour(Date.now()) - 2 * HOUR;
@@ -318,7 +364,8 @@ function total(usage: { requests: number; rejected: number }[]) {
  * The database as the recorder sees it, with every method call it makes listed; the first
  * `failTransactions` transactions fail as a lost connection would.
  */
-function instrument(db: Db, options: { failTransactions?: number } = {}): { db: Db; calls: string[] } {
+/** `db` that records its calls; the first `failTransactions` transactions fail, after `hold` settles. */
+function instrument(db: Db, options: { failTransactions?: number; hold?: Promise<unknown> } = {}): { db: Db; calls: string[] } {
   const calls: string[] = [];
   let failures = options.failTransactions ?? 0;
   const proxy = new Proxy(db, {
@@ -329,7 +376,7 @@ function instrument(db: Db, options: { failTransactions?: number } = {}): { db: 
         calls.push(String(prop));
         if (prop === "transaction" && failures > 0) {
           failures--;
-          return Promise.reject(new Error("Connection terminated unexpectedly"));
+          return Promise.resolve(options.hold).then(() => Promise.reject(new Error("Connection terminated unexpectedly")));
         }
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
