@@ -110,16 +110,16 @@ export function judge(credential: Credential, now: number): Verification {
   if (credential.secretExpiresAt !== null && credential.secretExpiresAt <= now) return { ok: false, reason: "KEY_REVOKED" };
   if (credential.expiresAt !== null && credential.expiresAt <= now) return { ok: false, reason: "KEY_EXPIRED" };
   if (!credential.active || credential.ownerDisabled) return { ok: false, reason: "KEY_DISABLED" };
-  return { ok: true, key: toAuthenticatedKey(credential) };
+  return accepted(credential);
 }
 
-// A cached credential is judged at every request; its AuthenticatedKey need only be built once.
-const authenticated = new WeakMap<Credential, AuthenticatedKey>();
+// A cached credential is judged at every request; its acceptance need only be built once.
+const acceptances = new WeakMap<Credential, Verification>();
 
-function toAuthenticatedKey(c: Credential): AuthenticatedKey {
-  let key = authenticated.get(c);
-  if (!key) authenticated.set(c, (key = buildAuthenticatedKey(c)));
-  return key;
+function accepted(c: Credential): Verification {
+  let verification = acceptances.get(c);
+  if (!verification) acceptances.set(c, (verification = { ok: true, key: buildAuthenticatedKey(c) }));
+  return verification;
 }
 
 function buildAuthenticatedKey(c: Credential): AuthenticatedKey {

@@ -48,16 +48,18 @@ export function createKeyRateLimiter(options: KeyRateLimiterOptions) {
   }
 
   return {
-    async consume(keyId: string, policy: RateLimitPolicy | null): Promise<RateDecision> {
+    consume(keyId: string, policy: RateLimitPolicy | null): Promise<RateDecision> {
       const chosen = policy ?? options.defaultPolicy;
       const { limit } = chosen;
-      try {
-        const res = await limiterFor(chosen).consume(keyId);
-        return { allowed: true, limit, remaining: res.remainingPoints, resetSeconds: seconds(res.msBeforeNext) };
-      } catch (refusal) {
-        if (!(refusal instanceof RateLimiterRes)) throw refusal;
-        return { allowed: false, limit, remaining: 0, resetSeconds: seconds(refusal.msBeforeNext) };
-      }
+      return limiterFor(chosen)
+        .consume(keyId)
+        .then(
+          (res): RateDecision => ({ allowed: true, limit, remaining: res.remainingPoints, resetSeconds: seconds(res.msBeforeNext) }),
+          (refusal: unknown): RateDecision => {
+            if (!(refusal instanceof RateLimiterRes)) throw refusal;
+            return { allowed: false, limit, remaining: 0, resetSeconds: seconds(refusal.msBeforeNext) };
+          },
+        );
     },
   };
 }
