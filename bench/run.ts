@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { ServerReady } from "./servers.ts";
 
 const settings = {
-  rounds: positive("BENCH_ROUNDS", 10),
+  rounds: positive("BENCH_ROUNDS", 20),
   durationSeconds: positive("BENCH_DURATION_SECONDS", 2),
   warmupSeconds: positive("BENCH_WARMUP_SECONDS", 2),
   connections: positive("BENCH_CONNECTIONS", 10),
@@ -74,7 +74,8 @@ async function main(): Promise<void> {
       samples.get(variant.name)!.push(sample);
       line.push(`${variant.name} ${sample.reqPerSec.toFixed(0)} req/s ${sample.cpuMicrosPerRequest.toFixed(0)} µs (client ${sample.clientCpuMicrosPerRequest.toFixed(0)})`);
     }
-    console.log(`round ${round}/${settings.rounds}: ${line.join(" | ")}`);
+    const ratio = samples.get("keyscope, with key")!.at(-1)!.reqPerSec / samples.get("keyscope, no key")!.at(-1)!.reqPerSec;
+    console.log(`round ${round}/${settings.rounds}: ${line.join(" | ")} | with key ÷ without ${ratio.toFixed(3)}`);
   }
   printSummary(variants, samples);
 }
@@ -187,14 +188,37 @@ function printSummary(variants: Variant[], samples: Map<string, Sample[]>): void
   // Judged per round: the two variants run back to back on one server, so the machine's drift
   // between rounds (seen as ±10% here) cancels out; the ratio of medians keeps it.
   const withKey = rates("keyscope, with key");
-  const keyRatio = median(rates("keyscope, no key").map((v, i) => withKey[i]! / v));
+  const perRound = rates("keyscope, no key").map((v, i) => withKey[i]! / v);
+  const keyRatio = median(perRound);
+  const [low, high] = medianInterval(perRound);
   console.log(`target with key ÷ without key ≥ 0.95 (req/s, per round): ${keyRatio.toFixed(3)}, ${keyRatio >= 0.95 ? "met" : "NOT met"}`);
+  console.log(`  95% interval of that median: ${low.toFixed(3)}–${high.toFixed(3)} (rounds disagree by ${spread(perRound)}; more rounds narrow it)`);
 }
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * A distribution-free ~95% confidence interval for the median: the order statistics whose ranks
+ * bound the median's (binomial, normal approximation). Honest about a noisy machine.
+ */
+function medianInterval(values: number[]): [number, number] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const half = 1.96 * Math.sqrt(n) / 2;
+  const lowRank = Math.max(0, Math.floor(n / 2 - half));
+  const highRank = Math.min(n - 1, Math.ceil(n / 2 + half) - 1);
+  return [sorted[lowRank]!, sorted[highRank]!];
+}
+
+/** The middle half of the values, as "a–b". */
+function spread(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.round(q * (sorted.length - 1))]!.toFixed(2);
+  return `${at(0.25)}–${at(0.75)} in their middle half`;
 }
 
 function positive(name: string, fallback: number): number {
