@@ -9,6 +9,7 @@ import autocannon from "autocannon";
 import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { measureAuthPath } from "./auth-path.ts";
 import type { ServerReady } from "./servers.ts";
 
 const settings = {
@@ -78,6 +79,16 @@ async function main(): Promise<void> {
     console.log(`round ${round}/${settings.rounds}: ${line.join(" | ")} | with key ÷ without ${ratio.toFixed(3)}`);
   }
   printSummary(variants, samples);
+
+  const { noKeyNs, withKeyNs } = await measureAuthPath();
+  const extraMicros = (withKeyNs - noKeyNs) / 1000;
+  const serverMicros = median(samples.get("keyscope, no key")!.map((s) => s.cpuMicrosPerRequest));
+  console.log(`\nauth path alone (no HTTP; read, verify, limit, headers, count; in a loop in this process):`);
+  console.log(`  no key ${noKeyNs.toFixed(0)} ns, with key ${withKeyNs.toFixed(0)} ns per request`);
+  console.log(
+    `  the key adds ${extraMicros.toFixed(2)} µs, ${((100 * extraMicros) / serverMicros).toFixed(1)}% of the ${serverMicros.toFixed(0)} µs ` +
+      `of server CPU a request without a key took above (warm caches here, so a lower bound)`,
+  );
 }
 
 /** Forks the compiled servers.js beside this file and waits for its `{ url, secret? }`. */
