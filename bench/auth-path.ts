@@ -15,6 +15,7 @@ import { createKeyRateLimiter } from "../src/limits/rate-limit.ts";
 import { createUsageRecorder } from "../src/limits/usage-recorder.ts";
 import { createLogger } from "../src/logger.ts";
 import { createUserService } from "../src/users/user-service.ts";
+import { median } from "./stats.ts";
 
 export interface AuthPathTimes {
   /** Median nanoseconds per request over the measured batches. */
@@ -86,9 +87,4 @@ export async function measureAuthPath(): Promise<AuthPathTimes> {
   } finally {
     await database.close();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

@@ -10,6 +10,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { measureAuthPath } from "./auth-path.ts";
+import { median, medianInterval, spread } from "./stats.ts";
 import type { ServerReady } from "./servers.ts";
 
 const settings = {
@@ -204,32 +205,6 @@ function printSummary(variants: Variant[], samples: Map<string, Sample[]>): void
   const [low, high] = medianInterval(perRound);
   console.log(`target with key ÷ without key ≥ 0.95 (req/s, per round): ${keyRatio.toFixed(3)}, ${keyRatio >= 0.95 ? "met" : "NOT met"}`);
   console.log(`  95% interval of that median: ${low.toFixed(3)}–${high.toFixed(3)} (rounds disagree by ${spread(perRound)}; more rounds narrow it)`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/**
- * A distribution-free ~95% confidence interval for the median: the order statistics whose ranks
- * bound the median's (binomial, normal approximation). Honest about a noisy machine.
- */
-function medianInterval(values: number[]): [number, number] {
-  const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
-  const half = 1.96 * Math.sqrt(n) / 2;
-  const lowRank = Math.max(0, Math.floor(n / 2 - half));
-  const highRank = Math.min(n - 1, Math.ceil(n / 2 + half) - 1);
-  return [sorted[lowRank]!, sorted[highRank]!];
-}
-
-/** The middle half of the values, as "a–b". */
-function spread(values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.round(q * (sorted.length - 1))]!.toFixed(2);
-  return `${at(0.25)}–${at(0.75)} in their middle half`;
 }
 
 function positive(name: string, fallback: number): number {

@@ -31,19 +31,14 @@ export type KeyRateLimiter = ReturnType<typeof createKeyRateLimiter>;
 export function createKeyRateLimiter(options: KeyRateLimiterOptions) {
   // One limiter per distinct policy: per-key overrides are few.
   const limiters = new Map<string, RateLimiterAbstract>();
-  // A cached key hands in the same policy object each time: found without building its id.
-  const byPolicyObject = new WeakMap<RateLimitPolicy, RateLimiterAbstract>();
 
   function limiterFor(policy: RateLimitPolicy): RateLimiterAbstract {
-    let limiter = byPolicyObject.get(policy);
-    if (limiter) return limiter;
     const id = `${policy.limit}/${policy.windowSeconds}`;
-    limiter = limiters.get(id);
+    let limiter = limiters.get(id);
     if (!limiter) {
       limiter = createLimiter(options.redis, `ks:rl:${id}`, policy.limit, policy.windowSeconds);
       limiters.set(id, limiter);
     }
-    byPolicyObject.set(policy, limiter);
     return limiter;
   }
 
