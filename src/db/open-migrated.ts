@@ -1,12 +1,13 @@
-import type { KeyscopeConfig } from "../config.ts";
-import { openDatabase, type Database } from "./client.ts";
+import { defaultConfig } from "../config.ts";
+import { openDatabase, type Database, type DatabaseOptions } from "./client.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 
 /**
  * The database the configuration names, migrated and ready. An embedded data directory on disk
  * is locked for `holder` (PGlite must not be opened twice) until the database is closed.
  */
-export async function openMigratedDatabase(config: Pick<KeyscopeConfig, "databaseUrl" | "dataDir">, holder: string): Promise<Database> {
+export async function openMigratedDatabase(options: DatabaseOptions, holder: string): Promise<Database> {
+  const config = { databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? defaultConfig.dataDir };
   const embeddedOnDisk = !config.databaseUrl && config.dataDir !== "memory://";
   const releaseLock = embeddedOnDisk ? lockDataDir(config.dataDir, holder) : () => {};
   let database: Database | undefined;

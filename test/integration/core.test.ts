@@ -1,9 +1,16 @@
 // The core (createCore): the services, the verifier and the request path's auth, built once on one
 // database; and the parts beneath it taking partial options merged with the server's defaults.
+import { ApolloServer } from "@apollo/server";
+import { startStandaloneServer } from "@apollo/server/standalone";
+import { makeExecutableSchema } from "@graphql-tools/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
-import { createAuthResolver, createCore, createKeyService, createKeyVerifier, KeyCache, openMigratedDatabase, type Database } from "../../src/index.ts";
+import {
+  countRefusal, createAuthResolver, createCore, createKeyService, createKeyVerifier, KeyCache, openMigratedDatabase,
+  requiresKeyTransform, requiresKeyTypeDefs, type Auth, type Database,
+} from "../../src/index.ts";
+import { postGraphQL } from "../helpers/http.ts";
 import { keyUsage } from "../../src/db/schema/index.ts";
 import { createLogger } from "../../src/logger.ts";
 import { databaseKinds, freshDatabase, type TestDatabase } from "../helpers/databases.ts";
@@ -98,5 +105,56 @@ describe("the parts beneath, with partial options", () => {
     await expect(resolveAuth({ rawHeaders: ["X-API-Key", secret], search: "", body: undefined, clientAddress: null })).rejects.toMatchObject({
       extensions: { code: "UNAUTHENTICATED", reason: "KEY_REVOKED" },
     });
+  });
+});
+
+describe("the README's parts example, as written", () => {
+  it("guards your own Apollo server with the core's authenticate and counts refused requests", async () => {
+    const typeDefs = `type Query { hello: String! reports: [String!] @requiresKey(scopes: ["reports:read"]) }`;
+    const resolvers = { Query: { hello: () => "world", reports: () => ["q3"] } };
+    const config = { dataDir: "memory://", hashSecret: undefined };
+    const database = await openMigratedDatabase(config, "my server");
+    const core = await createCore({ database, config });
+    const schema = requiresKeyTransform(makeExecutableSchema({ typeDefs: [requiresKeyTypeDefs, typeDefs], resolvers }), {
+      onRefusal: ({ auth }) => countRefusal(auth),
+    });
+    const seen: Auth[] = [];
+    const server = new ApolloServer<{ auth: Auth }>({ schema });
+    const { url } = await startStandaloneServer(server, {
+      listen: { port: 0, host: "127.0.0.1" },
+      context: async ({ req }) => {
+        const auth = await core.authenticate({
+          rawHeaders: req.rawHeaders, search: "", body: undefined,
+          clientAddress: req.socket.remoteAddress ?? null,
+          connection: req.socket,
+        });
+        seen.push(auth);
+        return { auth };
+      },
+    });
+    try {
+      const user = await core.users.createUser(CLI_PRINCIPAL, { email: "readme@example.com", clientTypes: ["mobile"] });
+      const { secret } = await core.keys.createKey(CLI_PRINCIPAL, { userId: user.id, name: "k", clientType: "mobile" });
+      const res = await postGraphQL(url, { query: "{ hello reports }" }, [["x-api-key", secret]]);
+      expect(res.json).toEqual({
+        data: { hello: "world", reports: null },
+        errors: [{
+          message: "Query.reports requires scope 'reports:read', which this key does not hold.",
+          locations: [{ line: 1, column: 9 }],
+          path: ["reports"],
+          extensions: { code: "FORBIDDEN", reason: "SCOPE_MISSING" },
+        }],
+      });
+      expect(seen.map((auth) => auth.refusals)).toEqual([1]);
+      const bad = await postGraphQL(url, { query: "{ hello }" }, [["x-api-key", "ks_typo"]]);
+      expect(bad.status).toBe(401);
+      expect(bad.json).toEqual({
+        errors: [{ message: "The API key is not in a valid format. Check that it was copied whole.", extensions: { code: "UNAUTHENTICATED", reason: "KEY_MALFORMED" } }],
+      });
+    } finally {
+      await server.stop();
+      await core.close();
+      await database.close();
+    }
   });
 });
