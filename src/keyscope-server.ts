@@ -112,7 +112,10 @@ async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerO
   await apollo.start();
   const context = async (request: KeyRequest): Promise<KeyscopeContext> => {
     const auth = await core.authenticate(request);
-    return extend ? { ...(await extend({ request, auth })), auth } : { auth };
+    if (!extend) return { auth };
+    // The request as the route handed it has lost its key already; the key as read goes too.
+    const { presented: _, ...visible } = request;
+    return { ...(await extend({ request: config.hideCredentials ? visible : request, auth })), auth };
   };
   const httpServer = createHttpServer({
     routes: healthRoutes(database.ping),
