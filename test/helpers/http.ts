@@ -61,6 +61,21 @@ export function postGraphQL(
   });
 }
 
+/** POSTs a GraphQL operation from a chosen local address (any of 127/8 on Linux), so the server sees that socket address. */
+export function postFrom(
+  localAddress: string,
+  url: string,
+  operation: { query: string; variables?: Record<string, unknown> },
+  headers: [string, string][] = [],
+): Promise<HttpResponse> {
+  const flat = [["host", new URL(url).host], ["content-type", "application/json"], ...headers].flat();
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", localAddress, headers: flat }, (res) => readResponse(res).then(resolve, reject));
+    req.on("error", reject);
+    req.end(JSON.stringify(operation));
+  });
+}
+
 /** One keep-alive connection: every request goes over the same socket while it stays open. */
 export interface OneConnection {
   post(query: string, headers?: [string, string][]): Promise<HttpResponse & { reusedSocket: boolean }>;

@@ -3,7 +3,6 @@
 // TEST_REDIS_URL is set.
 import { once } from "node:events";
 import { randomInt } from "node:crypto";
-import { request as httpRequest } from "node:http";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
@@ -11,7 +10,7 @@ import { apiKeys, keySecrets, users } from "../../src/db/schema/index.ts";
 import { createKeyscopeServer, type KeyscopeServer, type KeyscopeServerOptions } from "../../src/keyscope-server.ts";
 import { generateKey } from "../../src/keys/key-format.ts";
 import { databaseKinds, type DatabaseKind } from "../helpers/databases.ts";
-import { postGraphQL, type HttpResponse } from "../helpers/http.ts";
+import { postFrom, postGraphQL, type HttpResponse } from "../helpers/http.ts";
 import { ADMIN_SCOPES } from "../helpers/management.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
@@ -231,12 +230,12 @@ describe.each(databaseKinds)("limits on %s", (kind) => {
       const { secret } = await direct.issueKey();
       const socket = randomLoopback();
       for (let i = 0; i < 3; i++) {
-        const res = await sendFrom(socket, direct.url, "{ hello }", [apiKey(generateKey("ks")), ["x-forwarded-for", randomAddress()]]);
+        const res = await postFrom(socket, direct.url, { query: "{ hello }" }, [apiKey(generateKey("ks")), ["x-forwarded-for", randomAddress()]]);
         expectUnauthenticated(res, "KEY_INVALID");
       }
-      expectThrottled(await sendFrom(socket, direct.url, "{ hits }", [apiKey(secret), ["x-forwarded-for", randomAddress()]]));
-      expectThrottled(await sendFrom(socket, direct.url, "{ hits }", [apiKey(secret)]));
-      expect((await sendFrom(randomLoopback(), direct.url, "{ hits }", [apiKey(secret)])).status).toBe(200);
+      expectThrottled(await postFrom(socket, direct.url, { query: "{ hits }" }, [apiKey(secret), ["x-forwarded-for", randomAddress()]]));
+      expectThrottled(await postFrom(socket, direct.url, { query: "{ hits }" }, [apiKey(secret)]));
+      expect((await postFrom(randomLoopback(), direct.url, { query: "{ hits }" }, [apiKey(secret)])).status).toBe(200);
     });
 
     it("close() completes promptly although Redis never answered", async () => {
@@ -404,26 +403,4 @@ function randomAddress(): string {
 /** A loopback source address of its own (all of 127/8 reaches a server on 127.0.0.1 on Linux). */
 function randomLoopback(): string {
   return `127.${randomInt(1, 255)}.${randomInt(256)}.${randomInt(1, 255)}`;
-}
-
-/** POSTs a GraphQL query from a chosen local address, so the server sees that socket address. */
-function sendFrom(localAddress: string, url: string, query: string, headers: [string, string][]): Promise<HttpResponse> {
-  const body = JSON.stringify({ query });
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      // Raw headers: node then adds no Host header of its own.
-      { method: "POST", localAddress, headers: [["host", new URL(url).host], ["content-type", "application/json"], ...headers].flat() },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: JSON.parse(text) });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
 }
