@@ -20,6 +20,7 @@ import { lockDataDir, type ReleaseLock } from "./db/data-dir-lock.ts";
 import { buildKeyscopeSchema } from "./graphql/build-schema.ts";
 import { createErrorFormatter } from "./graphql/format-error.ts";
 import { createManagementResolvers } from "./graphql/management-resolvers.ts";
+import { createConsoleRoute } from "./http/console-route.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createKeyService, type KeyService } from "./keys/key-service.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -129,6 +130,7 @@ async function assemble(
     maxBodyBytes: config.limits.maxBodyBytes,
     trustProxyHops: config.trustProxyHops,
     logger,
+    routes: config.console ? [createConsoleRoute()] : [],
   });
 
   let closing: Promise<void> | undefined;

@@ -21,6 +21,14 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   logger: Logger;
   /** @default "/graphql" */
   graphqlPath?: string;
+  /** Answered before GraphQL: `path` itself and, with `prefix`, every path below it. */
+  routes?: readonly HttpRoute[];
+}
+
+export interface HttpRoute {
+  path: string;
+  prefix?: boolean;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
 }
 
 /**
@@ -54,6 +62,8 @@ async function route<TContext extends BaseContext>(
 ): Promise<void> {
   if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
   if (path === "/readyz") return sendReadiness(options, res);
+  const extra = options.routes?.find((r) => path === r.path || (r.prefix === true && path.startsWith(`${r.path}/`)));
+  if (extra) return extra.handle(req, res);
   if (path !== graphqlPath) return sendJson(res, 404, { error: `Not found. GraphQL is served at ${graphqlPath}.` });
   const body = await readBody(req, options.maxBodyBytes);
   if (body.kind === "too-large") {
