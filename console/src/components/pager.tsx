@@ -1,0 +1,20 @@
+/** Forward paging over a Relay connection; the cursor lives in the URL, so Back goes back. */
+export function Pager(props: { totalCount: number; shown: number; hasNextPage: boolean; onNext: () => void; onFirst?: (() => void) | undefined; noun: string }) {
+  return (
+    <nav class="pager" aria-label={`Pages of ${props.noun}`}>
+      <span>
+        {props.shown} shown of {props.totalCount} {props.noun}
+      </span>
+      {props.onFirst ? (
+        <button type="button" onClick={props.onFirst}>
+          First page
+        </button>
+      ) : null}
+      {props.hasNextPage ? (
+        <button type="button" onClick={props.onNext}>
+          Next page
+        </button>
+      ) : null}
+    </nav>
+  );
+}

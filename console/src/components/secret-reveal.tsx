@@ -1,0 +1,33 @@
+import { useState } from "preact/hooks";
+import { CopyButton } from "./copy-button.tsx";
+
+/**
+ * The one time a secret is shown: read-only, with a copy button, and a confirmation that it is
+ * stored before the dialog may close. The secret lives only in the dialog's state.
+ */
+export function SecretReveal(props: { secret: string; what: string; onDone: () => void }) {
+  const [stored, setStored] = useState(false);
+  return (
+    <div class="secret-reveal">
+      <p class="notice" role="status">
+        {props.what} This is the only time the secret is shown: Keyscope keeps only a hash of it.
+      </p>
+      <div class="field">
+        <label for="issued-secret">Secret</label>
+        <div class="secret-row">
+          <input id="issued-secret" class="secret" type="text" readOnly value={props.secret} spellcheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} />
+          <CopyButton text={props.secret} label="Copy secret" />
+        </div>
+      </div>
+      <div class="check">
+        <input id="secret-stored" type="checkbox" checked={stored} onChange={(e) => setStored(e.currentTarget.checked)} />
+        <label for="secret-stored">I have stored the secret somewhere safe</label>
+      </div>
+      <div class="actions">
+        <button type="button" class="button-primary" disabled={!stored} onClick={props.onDone}>
+          Close
+        </button>
+      </div>
+    </div>
+  );
+}
