@@ -1,11 +1,12 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { browserStorage, expectAccessible, expectNoPageOverflow, graphqlWith, launchBrowser, NARROW, openConsole, screenshot, signIn, WIDE, type ConsolePage } from "./helpers/browser.ts";
+import type { TestServer } from "../helpers/server.ts";
+import { browserStorage, expectAccessible, expectNoPageOverflow, graphqlWith, startConsoleSuite, headingOf, type ConsoleSuite, NARROW, openConsole, screenshot, signIn, WIDE, type ConsolePage } from "./helpers/browser.ts";
 
 /** An admin at 1440 px: users, every key, issuing keys to others, the audit log. */
 describe("console: an admin", () => {
+  let suite: ConsoleSuite;
   let browser: Browser;
   let server: TestServer;
   let origin: string;
@@ -16,8 +17,8 @@ describe("console: an admin", () => {
   let ninaId = "";
 
   beforeAll(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer("pglite")]);
-    origin = server.url.replace(/\/graphql$/, "");
+    suite = await startConsoleSuite();
+    ({ browser, server, origin } = suite);
     admin = await server.issueKey({ email: "ada@example.com", role: "ADMIN", clientType: "backoffice", scopes: ["keys:admin", "keys:self"] });
     // Enough users for two pages of 20.
     for (let i = 1; i <= 21; i++) await server.app.users.createUser(CLI_PRINCIPAL, { email: `user${String(i).padStart(2, "0")}@example.com`, clientTypes: ["mobile"] });
@@ -27,11 +28,10 @@ describe("console: an admin", () => {
   });
   afterAll(async () => {
     await c?.close();
-    await browser?.close();
-    await server?.close();
+    await suite?.close();
   });
 
-  const heading = () => page.getByRole("heading", { level: 1 }).textContent();
+  const heading = () => headingOf(page);
   const dialog = () => page.getByRole("dialog");
   const userRow = (email: string) => page.getByRole("row").filter({ has: page.getByRole("cell", { name: email, exact: true }) });
 

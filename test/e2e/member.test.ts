@@ -1,8 +1,8 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import type { TestServer } from "../helpers/server.ts";
 import {
-  browserStorage, expectAccessible, expectNoPageOverflow, graphqlWith, launchBrowser, NARROW, openConsole, screenshot, signIn,
+  browserStorage, expectAccessible, expectNoPageOverflow, graphqlWith, startConsoleSuite, headingOf, type ConsoleSuite, NARROW, openConsole, screenshot, signIn,
   type ConsolePage,
 } from "./helpers/browser.ts";
 
@@ -13,6 +13,7 @@ const XSS_NAME = "<img src=x onerror=alert(1)>";
  * and every secret the console issued stays out of storage, URLs and the console log.
  */
 describe("console: a member manages their own keys", () => {
+  let suite: ConsoleSuite;
   let browser: Browser;
   let server: TestServer;
   let origin: string;
@@ -24,8 +25,8 @@ describe("console: a member manages their own keys", () => {
   const issued: string[] = [];
 
   beforeAll(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer("pglite")]);
-    origin = server.url.replace(/\/graphql$/, "");
+    suite = await startConsoleSuite();
+    ({ browser, server, origin } = suite);
     member = await server.issueKey({ email: "mia@example.com", scopes: ["keys:self", "orders:read"] });
     other = await server.issueKey({ email: "otto@example.com", scopes: ["keys:self"] });
     c = await openConsole(browser, origin, NARROW);
@@ -34,11 +35,10 @@ describe("console: a member manages their own keys", () => {
   });
   afterAll(async () => {
     await c?.close();
-    await browser?.close();
-    await server?.close();
+    await suite?.close();
   });
 
-  const heading = () => page.getByRole("heading", { level: 1 }).textContent();
+  const heading = () => headingOf(page);
   const dialog = () => page.getByRole("dialog");
 
   /** Reads the secret shown once, checks the copy button, confirms and closes. */
@@ -97,10 +97,11 @@ describe("console: a member manages their own keys", () => {
     await dialog().getByLabel("Never").check();
     await expect.poll(() => dialog().getByRole("note").textContent()).toContain("Warning: a key that never expires");
     await dialog().getByLabel("In 30 days").check();
+    // Of the form, never of a secret: a screenshot in docs/ must not show a working key.
+    await screenshot(page, "create-key-375");
     await dialog().getByRole("button", { name: "Create key" }).click();
     await expect.poll(() => dialog().getByRole("heading").textContent()).toBe("Key “checkout service” created");
     await expectAccessible(page, "the secret dialog");
-    await screenshot(page, "secret-375");
     const secret = await takeSecret();
 
     const row = page.getByRole("row").filter({ hasText: "checkout service" });

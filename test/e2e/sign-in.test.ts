@@ -2,26 +2,26 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/key-format.ts";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { browserStorage, expectAccessible, expectNoPageOverflow, launchBrowser, NARROW, openConsole, screenshot, signIn, WIDE } from "./helpers/browser.ts";
+import type { TestServer } from "../helpers/server.ts";
+import { browserStorage, expectAccessible, expectNoPageOverflow, startConsoleSuite, type ConsoleSuite, NARROW, openConsole, screenshot, signIn, WIDE } from "./helpers/browser.ts";
 
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 describe("console: signing in", () => {
+  let suite: ConsoleSuite;
   let browser: Browser;
   let server: TestServer;
   let origin: string;
   let member: { secret: string; keyId: string };
 
   beforeAll(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer("pglite")]);
-    origin = server.url.replace(/\/graphql$/, "");
+    suite = await startConsoleSuite();
+    ({ browser, server, origin } = suite);
     member = await server.issueKey({ email: "mia@example.com", scopes: ["keys:self", "orders:read"] });
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await suite?.close();
   });
 
   it("serves the page with a strict CSP, nothing inline and nothing from another origin", async () => {

@@ -4,6 +4,7 @@ import { emptyKeyForm, createInput, type KeyFormValues } from "../key-form.ts";
 import type { ApiKey, Caller, User } from "../types.ts";
 import { Dialog } from "./dialog.tsx";
 import { ErrorList } from "./errors.tsx";
+import { FormActions } from "./form-actions.tsx";
 import { KEY_FORM_FIELDS, KeyFormFields } from "./key-form-fields.tsx";
 import { SecretReveal } from "./secret-reveal.tsx";
 
@@ -49,26 +50,15 @@ export function CreateKeyDialog(props: { caller: Caller; admin: boolean; owner: 
       <form onSubmit={submit} noValidate>
         <KeyFormFields
           values={values}
-          set={(change) => setValues((v) => ({ ...v, ...change }))}
-          errors={errors}
-          options={{
-            mode: "create",
-            clientTypes: owner.clientTypes,
-            scopes: caller.apiKey.scopes,
-            admin,
-            callerExpiresAt: caller.apiKey.expiresAt,
-            now: Date.now(),
+          onChange={(update) => {
+            setValues(update);
+            setErrors([]);
           }}
+          errors={errors}
+          options={{ mode: "create", caller, admin, clientTypes: owner.clientTypes, scopes: caller.apiKey.scopes }}
         />
         <ErrorList errors={errors} shownFields={KEY_FORM_FIELDS} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button-primary" disabled={busy}>
-            {busy ? "Creating…" : "Create key"}
-          </button>
-        </div>
+        <FormActions onCancel={props.onClose} busy={busy} label="Create key" busyLabel="Creating…" />
       </form>
     </Dialog>
   );

@@ -4,6 +4,7 @@ import { keyFormOf, updateInput, type KeyFormValues } from "../key-form.ts";
 import type { ApiKey, Caller } from "../types.ts";
 import { Dialog } from "./dialog.tsx";
 import { ErrorList } from "./errors.tsx";
+import { FormActions } from "./form-actions.tsx";
 import { KEY_FORM_FIELDS, KeyFormFields } from "./key-form-fields.tsx";
 
 /** "Edit key": name, description, client type, scopes, expiry, rate limit; only changes are sent. */
@@ -31,27 +32,15 @@ export function EditKeyDialog(props: { caller: Caller; admin: boolean; apiKey: A
       <form onSubmit={submit} noValidate>
         <KeyFormFields
           values={values}
-          set={(change) => setValues((v) => ({ ...v, ...change }))}
-          errors={errors}
-          options={{
-            mode: "edit",
-            clientTypes: props.ownerClientTypes,
-            scopes,
-            admin,
-            callerExpiresAt: caller.apiKey.expiresAt,
-            currentExpiresAt: apiKey.expiresAt,
-            now: Date.now(),
+          onChange={(update) => {
+            setValues(update);
+            setErrors([]);
           }}
+          errors={errors}
+          options={{ mode: "edit", caller, admin, clientTypes: props.ownerClientTypes, scopes, currentExpiresAt: apiKey.expiresAt }}
         />
         <ErrorList errors={errors} shownFields={KEY_FORM_FIELDS} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button-primary" disabled={busy}>
-            {busy ? "Saving…" : "Save changes"}
-          </button>
-        </div>
+        <FormActions onCancel={props.onClose} busy={busy} label="Save changes" busyLabel="Saving…" />
       </form>
     </Dialog>
   );

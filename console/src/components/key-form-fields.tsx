@@ -3,29 +3,33 @@ import type { ApiError } from "../api.ts";
 import { EXPIRY_CHOICES } from "../constants.ts";
 import { dateInputValue, dateTime } from "../format.ts";
 import type { KeyFormValues } from "../key-form.ts";
+import type { Caller } from "../types.ts";
 import { fieldError } from "./errors.tsx";
 import { Field, FieldSet } from "./field.tsx";
 
 export interface KeyFormOptions {
   mode: "create" | "edit";
+  /** The signed-in key and user: what they may give. */
+  caller: Caller;
   /** Client types to choose from (the owner's). */
   clientTypes: readonly string[];
   /** Scopes offered as checkboxes: those the calling key holds (and, editing, the key's own). */
   scopes: readonly string[];
   /** Admins may type client types and scopes beyond the lists. */
   admin: boolean;
-  /** Without admin power no key outlives the calling key. */
-  callerExpiresAt: string | null;
   /** The key's expiry now (editing). */
   currentExpiresAt?: string | null | undefined;
-  now: number;
 }
 
 /** The fields shared by "Create a key" and "Edit key", each with the server's refusal beside it. */
-export function KeyFormFields(props: { values: KeyFormValues; set: (change: Partial<KeyFormValues>) => void; errors: readonly ApiError[]; options: KeyFormOptions }) {
-  const { values, set, errors, options } = props;
-  const capped = !options.admin && options.callerExpiresAt !== null;
-  const cap = capped ? Date.parse(options.callerExpiresAt!) : Infinity;
+export function KeyFormFields(props: { values: KeyFormValues; onChange: (update: (v: KeyFormValues) => KeyFormValues) => void; errors: readonly ApiError[]; options: KeyFormOptions }) {
+  const { values, errors, options } = props;
+  const set = (change: Partial<KeyFormValues>) => props.onChange((v) => ({ ...v, ...change }));
+  const now = Date.now();
+  // Without admin power no key outlives the calling key.
+  const callerExpiresAt = options.caller.apiKey.expiresAt;
+  const capped = !options.admin && callerExpiresAt !== null;
+  const cap = capped ? Date.parse(callerExpiresAt!) : Infinity;
   const clientTypes = options.clientTypes.includes(values.clientType) || values.clientType === "" ? options.clientTypes : [...options.clientTypes, values.clientType];
   return (
     <>
@@ -88,7 +92,7 @@ export function KeyFormFields(props: { values: KeyFormValues; set: (change: Part
         id="key-expiry"
         legend="Expires"
         error={fieldError(errors, "expiresAt")}
-        hint={capped ? `Your own key expires ${dateTime(options.callerExpiresAt!)}; a key you give cannot outlive it.` : undefined}
+        hint={capped ? `Your own key expires ${dateTime(callerExpiresAt!)}; a key you give cannot outlive it.` : undefined}
       >
         <div class="checks">
           {options.mode === "edit" ? (
@@ -97,7 +101,7 @@ export function KeyFormFields(props: { values: KeyFormValues; set: (change: Part
             </Choice>
           ) : null}
           {EXPIRY_CHOICES.map((c) => {
-            const tooLate = c.id === "never" ? capped : c.days !== undefined && options.now + c.days * 86_400_000 > cap;
+            const tooLate = c.id === "never" ? capped : c.days !== undefined && now + c.days * 86_400_000 > cap;
             return (
               <Choice key={c.id} id={`expiry-${c.id}`} checked={values.expiry === c.id} disabled={tooLate} onChange={() => set({ expiry: c.id })}>
                 {c.label}
@@ -112,7 +116,7 @@ export function KeyFormFields(props: { values: KeyFormValues; set: (change: Part
               id="key-expiry-date"
               type="date"
               required
-              min={dateInputValue(options.now + 86_400_000)}
+              min={dateInputValue(now + 86_400_000)}
               max={capped ? dateInputValue(cap) : undefined}
               value={values.expiryDate}
               onInput={(e) => set({ expiryDate: e.currentTarget.value })}

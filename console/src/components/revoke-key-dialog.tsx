@@ -3,6 +3,7 @@ import { revokeKey, type ApiError } from "../api.ts";
 import type { ApiKey } from "../types.ts";
 import { Dialog } from "./dialog.tsx";
 import { ErrorList } from "./errors.tsx";
+import { FormActions } from "./form-actions.tsx";
 
 /** Revoke for good, confirmed by typing the key's name. */
 export function RevokeKeyDialog(props: { apiKey: ApiKey; onClose: () => void; onRevoked: () => void }) {
@@ -31,14 +32,7 @@ export function RevokeKeyDialog(props: { apiKey: ApiKey; onClose: () => void; on
           <input id="revoke-confirm" type="text" autoComplete="off" spellcheck={false} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
         </div>
         <ErrorList errors={errors} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button-danger" disabled={!matches || busy}>
-            {busy ? "Revoking…" : "Revoke key"}
-          </button>
-        </div>
+        <FormActions onCancel={props.onClose} busy={busy} disabled={!matches} danger label="Revoke key" busyLabel="Revoking…" />
       </form>
     </Dialog>
   );

@@ -4,6 +4,7 @@ import { GRACE_PERIODS } from "../constants.ts";
 import type { ApiKey } from "../types.ts";
 import { Dialog } from "./dialog.tsx";
 import { ErrorList } from "./errors.tsx";
+import { FormActions } from "./form-actions.tsx";
 import { FieldSet } from "./field.tsx";
 import { SecretReveal } from "./secret-reveal.tsx";
 
@@ -54,14 +55,7 @@ export function RotateKeyDialog(props: { apiKey: ApiKey; onClose: () => void; on
           </div>
         </FieldSet>
         <ErrorList errors={errors} shownFields={["gracePeriodSeconds"]} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button-primary" disabled={busy}>
-            {busy ? "Rotating…" : "Rotate key"}
-          </button>
-        </div>
+        <FormActions onCancel={props.onClose} busy={busy} label="Rotate key" busyLabel="Rotating…" />
       </form>
     </Dialog>
   );

@@ -4,6 +4,7 @@ import type { Role, User } from "../types.ts";
 import { Dialog } from "./dialog.tsx";
 import { ErrorList, fieldError } from "./errors.tsx";
 import { Field } from "./field.tsx";
+import { FormActions } from "./form-actions.tsx";
 
 /** Create a user, or edit one's name, role and client types (admins). */
 export function UserDialog(props: { user?: User; onClose: () => void; onSaved: (user: User) => void }) {
@@ -52,14 +53,7 @@ export function UserDialog(props: { user?: User; onClose: () => void; onSaved: (
           {(a11y) => <input {...a11y} type="text" value={clientTypes} onInput={(e) => setClientTypes(e.currentTarget.value)} />}
         </Field>
         <ErrorList errors={errors} shownFields={["email", "name", "role", "clientTypes"]} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button-primary" disabled={busy}>
-            {busy ? "Saving…" : editing ? "Save changes" : "Create user"}
-          </button>
-        </div>
+        <FormActions onCancel={props.onClose} busy={busy} label={editing ? "Save changes" : "Create user"} busyLabel="Saving…" />
       </form>
     </Dialog>
   );

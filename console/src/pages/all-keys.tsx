@@ -1,9 +1,11 @@
 import { useState } from "preact/hooks";
 import { allKeys } from "../api.ts";
 import { DataTable } from "../components/data-table.tsx";
-import { ErrorList } from "../components/errors.tsx";
+import { ErrorList, fieldError } from "../components/errors.tsx";
+import { Field } from "../components/field.tsx";
+import { UserSelect } from "../components/user-select.tsx";
 import { keyColumns } from "../components/key-columns.tsx";
-import { Pager } from "../components/pager.tsx";
+import { ConnectionPager } from "../components/pager.tsx";
 import { parseStatus, StatusFilter } from "../components/status-filter.tsx";
 import { PAGE_SIZE } from "../constants.ts";
 import { navigate, withQuery, type Location } from "../router.ts";
@@ -42,18 +44,9 @@ export function AllKeys(props: { location: Location }) {
           go({ clientType: typedClientType.trim() || undefined });
         }}
       >
-        <div class="field">
-          <label for="all-keys-user">User</label>
-          <select id="all-keys-user" value={userId ?? ""} onChange={(e) => go({ user: e.currentTarget.value || undefined })}>
-            <option value="">Any user</option>
-            {userId && !people.email(userId) ? <option value={userId}>{userId}</option> : null}
-            {people.list.map((u) => (
-              <option key={u.id} value={u.id}>
-                {u.email}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Field id="all-keys-user" label="User" error={fieldError(errors, "filter.userId")}>
+          {(a11y) => <UserSelect a11y={a11y} users={people.list} value={userId} onChange={(user) => go({ user })} />}
+        </Field>
         <div class="field">
           <label for="all-keys-client-type">Client type</label>
           <input id="all-keys-client-type" type="text" value={typedClientType} onInput={(e) => setTypedClientType(e.currentTarget.value)} />
@@ -63,7 +56,7 @@ export function AllKeys(props: { location: Location }) {
           <button type="submit">Apply</button>
         </div>
       </form>
-      <ErrorList errors={errors} />
+      <ErrorList errors={errors} shownFields={["filter.userId"]} />
       {loaded.state === "loading" ? <p role="status">Loading keys…</p> : null}
       {loaded.state === "ok" ? (
         <>
@@ -74,14 +67,7 @@ export function AllKeys(props: { location: Location }) {
             columns={keyColumns<KeyWithUsage>(now, (k) => k.usage, (k) => k.owner.email)}
             empty="No keys match these filters."
           />
-          <Pager
-            noun="keys"
-            totalCount={loaded.data.totalCount}
-            shown={loaded.data.nodes.length}
-            hasNextPage={loaded.data.hasNextPage}
-            onNext={() => go({ after: loaded.data.endCursor ?? undefined })}
-            onFirst={after ? () => go({}) : undefined}
-          />
+          <ConnectionPager noun="keys" page={loaded.data} after={after} go={(cursor) => go({ after: cursor })} />
         </>
       ) : null}
     </main>

@@ -3,7 +3,8 @@ import { auditEvents } from "../api.ts";
 import { AuditTable } from "../components/audit-table.tsx";
 import { ErrorList, fieldError } from "../components/errors.tsx";
 import { Field } from "../components/field.tsx";
-import { Pager } from "../components/pager.tsx";
+import { UserSelect } from "../components/user-select.tsx";
+import { ConnectionPager } from "../components/pager.tsx";
 import { AUDIT_ACTIONS, PAGE_SIZE } from "../constants.ts";
 import { navigate, withQuery, type Location } from "../router.ts";
 import type { AuditFilter, Caller } from "../types.ts";
@@ -42,17 +43,7 @@ export function AuditLog(props: { caller: Caller; location: Location }) {
           {(a11y) => <input {...a11y} type="text" spellcheck={false} value={typedKey} onInput={(e) => setTypedKey(e.currentTarget.value)} />}
         </Field>
         <Field id="audit-user" label="User" error={fieldError(errors, "filter.userId")}>
-          {(a11y) => (
-            <select {...a11y} value={userId ?? ""} onChange={(e) => go({ user: e.currentTarget.value || undefined })}>
-              <option value="">Any user</option>
-              {userId && !people.email(userId) ? <option value={userId}>{userId}</option> : null}
-              {people.list.map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.email}
-                </option>
-              ))}
-            </select>
-          )}
+          {(a11y) => <UserSelect a11y={a11y} users={people.list} value={userId} onChange={(user) => go({ user })} />}
         </Field>
         <Field id="audit-action" label="Action" error={fieldError(errors, "filter.action")}>
           {(a11y) => (
@@ -80,14 +71,7 @@ export function AuditLog(props: { caller: Caller; location: Location }) {
             now={Date.now()}
             names={{ user: people.email, key: (id) => (id === props.caller.apiKey.id ? props.caller.apiKey.name : undefined) }}
           />
-          <Pager
-            noun="events"
-            totalCount={loaded.data.totalCount}
-            shown={loaded.data.nodes.length}
-            hasNextPage={loaded.data.hasNextPage}
-            onNext={() => go({ after: loaded.data.endCursor ?? undefined })}
-            onFirst={after ? () => go({}) : undefined}
-          />
+          <ConnectionPager noun="events" page={loaded.data} after={after} go={(cursor) => go({ after: cursor })} />
         </>
       ) : null}
     </main>

@@ -4,7 +4,7 @@ import { CreateKeyDialog } from "../components/create-key-dialog.tsx";
 import { DataTable } from "../components/data-table.tsx";
 import { ErrorList } from "../components/errors.tsx";
 import { Link } from "../components/link.tsx";
-import { Pager } from "../components/pager.tsx";
+import { ConnectionPager } from "../components/pager.tsx";
 import { Badge } from "../components/status-badges.tsx";
 import { UserDialog } from "../components/user-dialog.tsx";
 import { PAGE_SIZE } from "../constants.ts";
@@ -72,14 +72,7 @@ export function Users(props: { caller: Caller; location: Location }) {
               },
             ]}
           />
-          <Pager
-            noun="users"
-            totalCount={loaded.data.totalCount}
-            shown={loaded.data.nodes.length}
-            hasNextPage={loaded.data.hasNextPage}
-            onNext={() => navigate(withQuery("/users", { after: loaded.data.endCursor ?? undefined }))}
-            onFirst={after ? () => navigate("/users") : undefined}
-          />
+          <ConnectionPager noun="users" page={loaded.data} after={after} go={(cursor) => navigate(withQuery("/users", { after: cursor }))} />
         </>
       ) : null}
       {open?.kind === "create" || open?.kind === "edit" ? (

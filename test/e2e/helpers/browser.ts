@@ -6,6 +6,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { expect } from "vitest";
 import { packageRoot } from "../../../src/package-root.ts";
+import { startServer, type TestServer } from "../../helpers/server.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -103,3 +104,28 @@ export async function graphqlWith(origin: string, key: string, query: string): P
   const response = await fetch(`${origin}/graphql`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": key }, body: JSON.stringify({ query }) });
   return { status: response.status, body: await response.json() };
 }
+
+/** A test file's browser and server: one Chromium and one fresh server on in-memory PGlite. */
+export interface ConsoleSuite {
+  browser: Browser;
+  server: TestServer;
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  close(): Promise<void>;
+}
+
+export async function startConsoleSuite(): Promise<ConsoleSuite> {
+  const [browser, server] = await Promise.all([launchBrowser(), startServer("pglite")]);
+  return {
+    browser,
+    server,
+    origin: server.url.replace(/\/graphql$/, ""),
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** The page's one h1, as text. */
+export const headingOf = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
