@@ -97,12 +97,56 @@ describe("console: signing in", () => {
     await c.close();
   });
 
+  it("works with the keyboard alone, with a visible focus", async () => {
+    const c = await openConsole(browser, origin, WIDE);
+    const page = c.page;
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      return { id: el.id, text: el.textContent?.trim() ?? "", outline: getComputedStyle(el).outlineStyle };
+    });
+    /** Presses Tab until the focused element matches; fails after 40 presses. */
+    const tabTo = async (matches: (f: { id: string; text: string }) => boolean) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press("Tab");
+        const f = await focused();
+        if (matches(f)) return f;
+      }
+      throw new Error("focus never got there");
+    };
+    expect((await tabTo((f) => f.text === "Skip to content")).outline).toBe("solid");
+    await tabTo((f) => f.id === "sign-in-key");
+    await page.keyboard.type(member.secret);
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+
+    expect((await tabTo((f) => f.text === "Create a key")).outline).toBe("solid");
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog").waitFor();
+    await tabTo((f) => f.id === "key-name");
+    await page.keyboard.type("typed by keyboard");
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog").getByLabel("Secret", { exact: true }).waitFor();
+    await tabTo((f) => f.id === "secret-stored");
+    await page.keyboard.press("Space");
+    await tabTo((f) => f.text === "Close");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByRole("dialog").count()).toBe(0);
+    // Focus goes back to the button that opened the dialog.
+    expect((await focused()).text).toBe("Create a key");
+    await expect.poll(() => page.getByRole("link", { name: "typed by keyboard" }).count()).toBe(1);
+    expect((await tabTo((f) => f.text === "typed by keyboard")).outline).toBe("solid");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("typed by keyboard");
+    await c.close();
+  });
+
   it("signs out by itself when the signed-in key stops working", async () => {
     const key = await server.issueKey({ email: "mia@example.com", scopes: ["keys:self"] });
     const c = await openConsole(browser, origin, WIDE);
     await signIn(c.page, key.secret);
     await server.app.keys.revokeKey(CLI_PRINCIPAL, key.keyId);
-    await c.page.reload();
+    // The next request the page makes (here: a filter) is refused, and the page signs out.
+    await c.page.getByRole("combobox", { name: "Status" }).selectOption("ACTIVE");
     await c.page.getByLabel("API key").waitFor();
     expect(await c.page.getByRole("status").first().textContent()).toContain("You were signed out");
     expect(await c.page.getByRole("alert").textContent()).toBe("The API key has been revoked. (KEY_REVOKED)");
