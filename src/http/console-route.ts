@@ -2,13 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, resolve, sep } from "node:path";
 import { packageRoot } from "../package-root.ts";
-
-/** A route for the HTTP server: `path` itself, and with `prefix` every path below it. */
-export interface ConsoleRoute {
-  path: string;
-  prefix: true;
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
-}
+import type { Route } from "./server.ts";
 
 export interface ConsoleRouteOptions {
   /** The built console (vite's output). @default <package root>/dist/console */
@@ -22,12 +16,12 @@ const MOUNT = "/console";
  * own routes and get index.html; files are looked up below `root` only. The console holds no
  * power of its own: it talks to /graphql with the key a person pastes.
  */
-export function createConsoleRoute(options: ConsoleRouteOptions = {}): ConsoleRoute {
+export function createConsoleRoute(options: ConsoleRouteOptions = {}): Route {
   const root = resolve(options.root ?? join(packageRoot, "dist", "console"));
   return {
     path: MOUNT,
     prefix: true,
-    handle: (req, res) => serve(root, req, res),
+    handle: (req, res, path) => serve(root, req, res, path),
   };
 }
 
@@ -59,13 +53,13 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 const HASHED_ASSETS = "assets/";
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-async function serve(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(root: string, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   for (const [name, value] of Object.entries(CONSOLE_SECURITY_HEADERS)) res.setHeader(name, value);
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("allow", "GET, HEAD");
     return sendText(req, res, 405, "The console only answers GET and HEAD.");
   }
-  const relative = relativePath(req.url ?? "/");
+  const relative = relativePath(path);
   if (relative === undefined) return sendText(req, res, 404, "No such console page.");
   if (relative.kind === "bad") return sendText(req, res, 400, "The console path is not valid.");
 
@@ -85,9 +79,7 @@ async function serve(root: string, req: IncomingMessage, res: ServerResponse): P
 type Relative = { kind: "page" } | { kind: "file"; file: string } | { kind: "bad" };
 
 /** What below /console was asked for; undefined when the path is not under /console at all. */
-function relativePath(url: string): Relative | undefined {
-  const q = url.indexOf("?");
-  const path = q === -1 ? url : url.slice(0, q);
+function relativePath(path: string): Relative | undefined {
   if (path !== MOUNT && !path.startsWith(`${MOUNT}/`)) return undefined;
   let decoded: string;
   try {

@@ -132,7 +132,7 @@ describe("console: signing in", () => {
     await page.keyboard.press("Enter");
     await expect.poll(() => page.getByRole("dialog").count()).toBe(0);
     // Focus goes back to the button that opened the dialog.
-    expect((await focused()).text).toBe("Create a key");
+    await expect.poll(async () => (await focused()).text).toBe("Create a key");
     await expect.poll(() => page.getByRole("link", { name: "typed by keyboard" }).count()).toBe(1);
     expect((await tabTo((f) => f.text === "typed by keyboard")).outline).toBe("solid");
     await page.keyboard.press("Enter");

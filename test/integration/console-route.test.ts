@@ -23,6 +23,9 @@ function rawGet(base: string, path: string): Promise<HttpResponse> {
   });
 }
 
+/** The request's path without its query string, as the HTTP server hands it to a route. */
+const pathOf = (url: string | undefined) => (url ?? "/").split("?")[0]!;
+
 function expectSecurityHeaders(res: HttpResponse): void {
   expect(res.headers["content-security-policy"]).toBe(CSP);
   expect(res.headers["x-content-type-options"]).toBe("nosniff");
@@ -47,7 +50,7 @@ describe("console route: a built console in a folder of its own", () => {
     outside = join(dir, "secret.txt");
     writeFileSync(outside, "not for the browser");
     const route = createConsoleRoute({ root });
-    server = createServer((req, res) => void route.handle(req, res));
+    server = createServer((req, res) => void route.handle(req, res, pathOf(req.url)));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -153,7 +156,7 @@ describe("console route: not built", () => {
   it("says how to build it, with the security headers", async () => {
     const dir = mkdtempSync(join(tmpdir(), "keyscope-console-empty-"));
     const route = createConsoleRoute({ root: dir });
-    const server = createServer((req, res) => void route.handle(req, res));
+    const server = createServer((req, res) => void route.handle(req, res, pathOf(req.url)));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const res = await send(`http://127.0.0.1:${(server.address() as AddressInfo).port}/console/keys`);

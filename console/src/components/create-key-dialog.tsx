@@ -37,16 +37,15 @@ export function CreateKeyDialog(props: { caller: Caller; admin: boolean; owner: 
     props.onClose();
   };
 
-  const title = forOther ? `Issue a key to ${owner.email}` : "Create a key";
   if (issued) {
     return (
-      <Dialog title={`Key “${issued.apiKey.name}” created`} onClose={finish} locked>
+      <Dialog title={`Key “${issued.apiKey.name}” created`} onClose={finish} locked wide>
         <SecretReveal secret={issued.secret} what={`Give this secret to whoever will use “${issued.apiKey.name}”.`} onDone={finish} />
       </Dialog>
     );
   }
   return (
-    <Dialog title={title} onClose={props.onClose} wide>
+    <Dialog title={forOther ? `Issue a key to ${owner.email}` : "Create a key"} onClose={props.onClose} wide>
       <form onSubmit={submit} noValidate>
         <KeyFormFields
           values={values}

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { CopyButton } from "./copy-button.tsx";
 
 /**
@@ -7,6 +7,9 @@ import { CopyButton } from "./copy-button.tsx";
  */
 export function SecretReveal(props: { secret: string; what: string; onDone: () => void }) {
   const [stored, setStored] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  // The form that was focused is gone: focus the secret, so keyboard and screen reader users start there.
+  useEffect(() => input.current?.focus(), []);
   return (
     <div class="secret-reveal">
       <p class="notice" role="status">
@@ -15,7 +18,7 @@ export function SecretReveal(props: { secret: string; what: string; onDone: () =
       <div class="field">
         <label for="issued-secret">Secret</label>
         <div class="secret-row">
-          <input id="issued-secret" class="secret" type="text" readOnly value={props.secret} spellcheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} />
+          <input ref={input} id="issued-secret" class="secret" type="text" readOnly value={props.secret} spellcheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} />
           <CopyButton text={props.secret} label="Copy secret" />
         </div>
       </div>
