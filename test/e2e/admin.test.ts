@@ -128,6 +128,15 @@ describe("console: an admin", () => {
     await expect.poll(() => rows.count()).toBe(2); // Ada's key and Nina's
     await expectAccessible(page, "All keys");
     await screenshot(page, "all-keys-1440");
+
+    // An admin opens anyone's key: settings, actions, and the way back to that user's keys.
+    await page.getByRole("link", { name: "nina's partner app" }).click();
+    await expect.poll(heading).toBe("nina's partner app");
+    expect(await page.locator(".breadcrumb").textContent()).toBe("Keys of nina@example.com / nina's partner app");
+    expect(await page.getByRole("group", { name: "Key actions" }).getByRole("button").allTextContents()).toEqual(["Edit", "Rotate", "Switch off", "Revoke"]);
+    await expectAccessible(page, "another user's key, as an admin");
+    await page.goBack();
+    await expect.poll(heading).toBe("All keys");
   });
 
   it("disables Nina: her key stops working at once; enabling brings it back", async () => {

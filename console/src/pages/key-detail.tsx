@@ -51,7 +51,8 @@ export function KeyDetail(props: { id: string; caller: Caller; admin: boolean })
   return (
     <main id="main">
       <p class="breadcrumb">
-        <Link to="/keys">My keys</Link> / <span>{key.name}</span>
+        {key.owner.id === props.caller.user.id ? <Link to="/keys">My keys</Link> : <Link to={`/all-keys?user=${encodeURIComponent(key.owner.id)}`}>Keys of {key.owner.email}</Link>} /{" "}
+        <span>{key.name}</span>
       </p>
       <div class="page-head">
         <h1>{key.name}</h1>
