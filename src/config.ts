@@ -58,6 +58,8 @@ export interface KeyscopeConfig {
   usageFlushSeconds: number;
   /** @default !production */
   introspection: boolean;
+  /** Serve the key console at /console. @default true */
+  console: boolean;
 }
 
 /** Where a key may arrive besides `X-API-Key` and `Authorization` (SPEC §3); all off by default. */
@@ -123,6 +125,7 @@ export const defaultConfig: KeyscopeConfig = Object.freeze({
   databaseTimeouts: Object.freeze({ connectMs: 3000, statementMs: 5000 }),
   usageFlushSeconds: 5,
   introspection: true,
+  console: true,
 });
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -180,6 +183,7 @@ const variables = {
   KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS: integer(100, 600_000),
   KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 3_600_000),
   KEYSCOPE_USAGE_FLUSH_SECONDS: integer(1, 60),
+  KEYSCOPE_CONSOLE: flag,
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
 export type EnvVariable = keyof typeof variables;
@@ -247,6 +251,7 @@ export function loadConfig(env: Record<string, string | undefined>): KeyscopeCon
     },
     usageFlushSeconds: v.KEYSCOPE_USAGE_FLUSH_SECONDS ?? d.usageFlushSeconds,
     introspection: v.KEYSCOPE_INTROSPECTION ?? !production,
+    console: v.KEYSCOPE_CONSOLE ?? d.console,
   });
 }
 

@@ -17,6 +17,7 @@ import { createApollo } from "./graphql/apollo.ts";
 import { buildKeyscopeSchema } from "./graphql/build-schema.ts";
 import { createManagementResolvers } from "./graphql/management-resolvers.ts";
 import { proxyTrust } from "./http/client-address.ts";
+import { createConsoleRoute } from "./http/console-route.ts";
 import { createGraphQLRoute } from "./http/graphql-route.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { createHttpServer } from "./http/server.ts";
@@ -101,7 +102,7 @@ export async function createKeyscopeServer(options: KeyscopeServerOptions = {}):
   }
 }
 
-/** The doors on the core: Apollo behind the GraphQL route, health routes, one HTTP server. */
+/** The doors on the core: Apollo behind the GraphQL route, health routes, the console, one HTTP server. */
 async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerOptions): Promise<KeyscopeServer> {
   const { config, logger, database, usage } = core;
   const extend = options.context;
@@ -118,7 +119,7 @@ async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerO
     return { ...(await extend({ request: config.hideCredentials ? visible : request, auth })), auth };
   };
   const httpServer = createHttpServer({
-    routes: healthRoutes(database.ping),
+    routes: [...healthRoutes(database.ping), ...(config.console ? [createConsoleRoute()] : [])],
     graphql: createGraphQLRoute({
       apollo,
       context,

@@ -35,6 +35,7 @@ const defaults: KeyscopeConfig = {
   databaseTimeouts: { connectMs: 3000, statementMs: 5000 },
   usageFlushSeconds: 5,
   introspection: true,
+  console: true,
 };
 
 /** The error loadConfig throws for this environment (fails the test if it throws none). */
@@ -111,6 +112,7 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS: "1500",
       KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS: "2500",
       KEYSCOPE_USAGE_FLUSH_SECONDS: "2",
+      KEYSCOPE_CONSOLE: "false",
     };
     expect(loadConfig(env)).toStrictEqual({
       production: true,
@@ -136,6 +138,7 @@ describe("loadConfig: every variable", () => {
       databaseTimeouts: { connectMs: 1500, statementMs: 2500 },
       usageFlushSeconds: 2,
       introspection: true,
+      console: false,
     } satisfies KeyscopeConfig);
   });
 
@@ -149,7 +152,7 @@ describe("loadConfig: every variable", () => {
         "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS", "KEYSCOPE_TRUST_PROXY_HOPS", "KEYSCOPE_TRUSTED_PROXIES",
         "KEYSCOPE_HIDE_CREDENTIALS", "KEYSCOPE_HEADERS_TIMEOUT_MS", "KEYSCOPE_REQUEST_TIMEOUT_MS",
         "KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS", "KEYSCOPE_MAX_CONNECTIONS", "KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS",
-        "KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS",
+        "KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS", "KEYSCOPE_CONSOLE",
       ]),
     );
     expect(new Set(envVariables).size).toBe(envVariables.length);
@@ -190,6 +193,9 @@ describe("loadConfig: every variable", () => {
       { KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS: "100", KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS: "100" },
       { databaseTimeouts: { connectMs: 100, statementMs: 100 } },
     ],
+    ["the console switched off", { KEYSCOPE_CONSOLE: "false" }, { console: false }],
+    ["the console switched off with 0", { KEYSCOPE_CONSOLE: "0" }, { console: false }],
+    ["the console switched on", { KEYSCOPE_CONSOLE: "true" }, { console: true }],
   ])("accepts %s", (_, env, expected) => {
     expect(loadConfig(env)).toStrictEqual({ ...defaults, ...expected });
   });
@@ -336,6 +342,8 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS", "5 s"],
   ["KEYSCOPE_USAGE_FLUSH_SECONDS", "0"],
   ["KEYSCOPE_USAGE_FLUSH_SECONDS", "61"],
+  ["KEYSCOPE_CONSOLE", "off"],
+  ["KEYSCOPE_CONSOLE", "False"],
 ];
 
 describe("loadConfig: bad values", () => {
@@ -457,6 +465,11 @@ describe("resolveConfig", () => {
     expect(resolveConfig({ production: true })).toStrictEqual({ ...defaults, production: true, introspection: false });
     expect(resolveConfig({ production: true, introspection: true })).toStrictEqual({ ...defaults, production: true, introspection: true });
     expect(resolveConfig({ introspection: false })).toStrictEqual({ ...defaults, introspection: false });
+  });
+
+  it("serves the console unless told not to", () => {
+    expect(resolveConfig({}).console).toBe(true);
+    expect(resolveConfig({ console: false })).toStrictEqual({ ...defaults, console: false });
   });
 
   it("drops options it does not know, without freezing them", () => {
