@@ -18,8 +18,9 @@ export function connectionFailureCode(error: unknown): string | undefined {
 }
 
 const FAILURE_CODES = new Set([
-  // postgres.js: the connection failed, was lost, or timed out while connecting.
-  "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED",
+  // postgres.js: the connection was lost, or timed out while connecting. (Not CONNECTION_ENDED or
+  // CONNECTION_DESTROYED: those follow our own end(), a pool closed on purpose, not an outage.)
+  "CONNECT_TIMEOUT", "CONNECTION_CLOSED",
   // Node's sockets and name resolution.
   "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ENOTFOUND", "EAI_AGAIN",
   // SQLSTATE: the server shutting down or starting, out of connections, a statement or an idle
