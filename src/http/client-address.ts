@@ -6,15 +6,36 @@ import { parseTrustedProxies } from "./trusted-proxies.ts";
 export interface ProxyTrust {
   /** At most this many proxies are trusted (0: no limit when `proxies` is set, none otherwise). */
   hops: number;
-  /** Only these addresses are trusted as proxies; undefined: any address (within `hops`). */
-  proxies: BlockList | undefined;
+  /** Whether an address (canonical) is one of the trusted proxies; undefined: any is (within `hops`). */
+  isProxy: ((address: string) => boolean) | undefined;
 }
 
-export const NO_PROXY_TRUST: ProxyTrust = Object.freeze({ hops: 0, proxies: undefined });
+export const NO_PROXY_TRUST: ProxyTrust = Object.freeze({ hops: 0, isProxy: undefined });
 
 /** The trust from configuration: `KEYSCOPE_TRUST_PROXY_HOPS` and `KEYSCOPE_TRUSTED_PROXIES`. */
 export function proxyTrust(hops: number, trustedProxies: readonly string[]): ProxyTrust {
-  return { hops, proxies: trustedProxies.length > 0 ? parseTrustedProxies(trustedProxies) : undefined };
+  return { hops, isProxy: trustedProxies.length > 0 ? rememberingCheck(parseTrustedProxies(trustedProxies)) : undefined };
+}
+
+/** Verdicts kept at most; then forgotten all at once (a cheap bound, rebuilt in a moment). */
+const REMEMBERED_VERDICTS = 10_000;
+
+/**
+ * BlockList.check with a string builds a SocketAddress, ~5 µs: a request's peer (the proxy) and
+ * its clients repeat, so each address's verdict is kept.
+ */
+function rememberingCheck(list: BlockList): (address: string) => boolean {
+  const verdicts = new Map<string, boolean>();
+  return (address) => {
+    let verdict = verdicts.get(address);
+    if (verdict === undefined) {
+      const family = familyOf(address);
+      verdict = family !== undefined && list.check(address, family);
+      if (verdicts.size >= REMEMBERED_VERDICTS) verdicts.clear();
+      verdicts.set(address, verdict);
+    }
+    return verdict;
+  };
 }
 
 /**
@@ -45,9 +66,5 @@ export function clientAddress(socketAddress: string | undefined, forwardedFor: s
 /** Whether the `hop`th address from Keyscope (0: the socket peer) is a proxy to believe. */
 function trusted(trust: ProxyTrust, address: string, hop: number): boolean {
   if (trust.hops > 0 && hop >= trust.hops) return false;
-  if (trust.proxies) {
-    const family = familyOf(address);
-    return family !== undefined && trust.proxies.check(address, family);
-  }
-  return trust.hops > 0;
+  return trust.isProxy ? trust.isProxy(address) : trust.hops > 0;
 }

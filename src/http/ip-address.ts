@@ -7,8 +7,9 @@ import { isIP } from "node:net";
  * some proxies write X-Forwarded-For) is dropped. Null when it is not an IP address at all.
  */
 export function canonicalAddress(text: string): string | null {
+  // The socket's own address, on an IPv4 or a dual-stack listener: the hot paths.
+  if (text.startsWith("::ffff:") && isIP(text.slice(7)) === 4) return text.slice(7);
   const family = isIP(text);
-  // The socket's own address on an IPv4 listener: the hot path, no work at all.
   if (family === 4) return text;
   if (family === 6) return canonicalIPv6(text);
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(text);
@@ -18,13 +19,12 @@ export function canonicalAddress(text: string): string | null {
   return null;
 }
 
-const MAPPED_DOTTED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/;
 const MAPPED_HEX = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
 
 function canonicalIPv6(text: string): string {
   const lower = text.toLowerCase();
-  const dotted = MAPPED_DOTTED.exec(lower);
-  if (dotted && isIP(dotted[1]!) === 4) return dotted[1]!;
+  // The socket's address on a dual-stack listener: `::ffff:` and IPv4.
+  if (lower.startsWith("::ffff:") && isIP(lower.slice(7)) === 4) return lower.slice(7);
   // A zone (fe80::1%eth0) is kept as written: URL cannot spell it.
   if (lower.includes("%")) return lower;
   // WHATWG URL serialises IPv6 in its canonical form (RFC 5952).

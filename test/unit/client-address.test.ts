@@ -112,6 +112,16 @@ describe("clientAddress", () => {
     expect(clientAddress(PROXY, `${CLIENT}, ${ATTACKER}`, two)).toBe(ATTACKER);
   });
 
+  it("answers right however many addresses it has seen (it remembers a bounded number of verdicts)", () => {
+    const trust = proxyTrust(0, ["10.0.0.0/8"]);
+    for (let n = 0; n < 25_000; n++) {
+      const inside = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+      const outside = `11.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+      expect(clientAddress(inside, CLIENT, trust)).toBe(CLIENT);
+      expect(clientAddress(outside, CLIENT, trust)).toBe(outside);
+    }
+  });
+
   it("IPv6 proxies and clients, in any spelling", () => {
     const v6 = proxyTrust(0, ["fd00::/8"]);
     expect(clientAddress("fd00::5", "2001:DB8::0:1", v6)).toBe("2001:db8::1");
