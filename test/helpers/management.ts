@@ -51,14 +51,6 @@ export function expectBadInput(res: HttpResponse, field: string, inputField: str
   expectFieldError(res, field, { code: "BAD_USER_INPUT", field: inputField });
 }
 
-/** The whole request refused with 401 and this reason (SPEC §4). */
-export function expectUnauthenticated(res: HttpResponse, reason: string): void {
-  expect(res.status).toBe(401);
-  expect(res.json.data).toBeUndefined();
-  expect(res.json.errors).toHaveLength(1);
-  expect(res.json.errors[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason });
-}
-
 /** Follows `after` cursors through a connection; returns every node, and checks the page bookkeeping. */
 export async function allPages<T>(
   fetchPage: (after: string | null) => Promise<{ edges: { cursor: string; node: T }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: number }>,
