@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { expect } from "vitest";
 import { runCli } from "../../src/cli/main.ts";
 import { createKeyscopeServer, type KeyscopeServer, type KeyscopeServerOptions } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -32,6 +33,25 @@ export async function cli(argv: string[], env: Record<string, string>): Promise<
     });
   const code = await runCli(argv, minimalEnv(env), sink("stdout"), sink("stderr"));
   return { code, ...collected };
+}
+
+/** Any key of any prefix: none may appear in a refusal. */
+const ANY_SECRET = /[a-z][a-z0-9]{0,15}_[0-9A-Za-z]{38}/;
+
+/** Exit 0 with nothing on stderr; returns what it printed. */
+export function expectSucceeded(run: CliRun): string {
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  return run.stdout;
+}
+
+/** Exit 1, the message on stderr, nothing on stdout, no secret anywhere, no stack trace. */
+export function expectRefused(run: CliRun, message: RegExp): void {
+  expect(run.code, run.stderr).toBe(1);
+  expect(run.stdout).toBe("");
+  expect(run.stderr).toMatch(message);
+  expect(run.stderr).not.toMatch(ANY_SECRET);
+  expect(run.stderr, "an expected refusal, not a crash").not.toMatch(/\n\s+at /);
 }
 
 /** `node bin/keyscope.js <args>` as a real process, as `npx keyscope` runs it. */

@@ -11,7 +11,7 @@ import { checksum } from "../../src/keys/key-format.ts";
 import { createKeyscopeServer } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
 import { deadPid, killAll } from "../helpers/child-process.ts";
-import { cli, cliTarget, keyscope, withServer, type CliRun, type CliTarget } from "../helpers/cli.ts";
+import { cli, cliTarget, expectRefused, expectSucceeded, keyscope, withServer, type CliRun, type CliTarget } from "../helpers/cli.ts";
 import { databaseKinds, type DatabaseKind } from "../helpers/databases.ts";
 import { postGraphQL } from "../helpers/http.ts";
 
@@ -65,15 +65,6 @@ function parseJsonOutput(exit: CliRun): { secret: string; keyId: string; userId:
   return output;
 }
 
-/** Exit 1, the message on stderr, nothing on stdout, no secret anywhere, no stack trace. */
-function expectRefused(exit: CliRun, message: RegExp) {
-  expect(exit.code).toBe(1);
-  expect(exit.stdout).toBe("");
-  expect(exit.stderr).toMatch(message);
-  expect(exit.stderr).not.toMatch(ANY_SECRET);
-  expect(exit.stderr, "an expected refusal, not a crash").not.toMatch(/\n\s+at /);
-}
-
 function expectWellFormedSecret(secret: string, prefix: string) {
   expect(secret.startsWith(`${prefix}_`)).toBe(true);
   expect(secret).toHaveLength(prefix.length + 1 + 38);
@@ -89,12 +80,12 @@ describe.each(databaseKinds)("keyscope bootstrap on %s", (kind) => {
   it("as a real process: --json prints one JSON line whose secret is an admin key on the server's database", async () => {
     const target = await freshTarget(kind);
     const exit = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], target.env);
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
+    expectSucceeded(exit);
     const output = parseJsonOutput(exit);
     expect(output.secret).toMatch(SECRET);
     expectWellFormedSecret(output.secret, "ks");
     expect(output.email).toBe("a@example.com");
+    if (kind === "pglite") expect(await readdir(target.env.KEYSCOPE_DATA_DIR!), "the process released its lock").not.toContain("keyscope.lock");
 
     const res = await withServer(target.options, (url) => postGraphQL(url, { query: ME }, [["x-api-key", output.secret]]));
     expect(res.status).toBe(200);
@@ -106,15 +97,13 @@ describe.each(databaseKinds)("keyscope bootstrap on %s", (kind) => {
         },
       },
     });
-    if (kind === "pglite") expect(await readdir(target.env.KEYSCOPE_DATA_DIR!), "the process released its lock").not.toContain("keyscope.lock");
   });
 
   // From nothing: on PGlite an empty directory, created and migrated on this first run.
   it("KEYSCOPE_KEY_PREFIX=acme issues an acme_ key that a server with that prefix accepts", async () => {
     const target = await freshTarget(kind, "empty");
     const exit = await cli(["bootstrap", "--email", "acme@example.com", "--json"], { ...target.env, KEYSCOPE_KEY_PREFIX: "acme" });
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
+    expectSucceeded(exit);
     const { secret } = parseJsonOutput(exit);
     expect(secret).toMatch(/^acme_[0-9A-Za-z]{38}$/);
     expectWellFormedSecret(secret, "acme");
@@ -140,8 +129,7 @@ describe.each(databaseKinds)("keyscope bootstrap on %s", (kind) => {
 
     it("after that refusal no admin exists: a good bootstrap succeeds and shows the secret once, for humans", async () => {
       const exit = await cli(["bootstrap", "--email", "first@example.com"], target.env);
-      expect(exit.stderr).toBe("");
-      expect(exit.code).toBe(0);
+      expectSucceeded(exit);
       const secrets = exit.stdout.match(new RegExp(ANY_SECRET, "g")) ?? [];
       expect(secrets).toHaveLength(1);
       expect(secrets[0]).toMatch(SECRET);
@@ -199,8 +187,7 @@ describe("keyscope bootstrap and the embedded data directory lock", () => {
     expect(existsSync(join(dir, "keyscope.lock"))).toBe(false);
 
     const exit = await cli(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
+    expectSucceeded(exit);
     expect(parseJsonOutput(exit).secret).toMatch(SECRET);
     expect(existsSync(join(dir, "keyscope.lock")), "the command releases the lock when it is done").toBe(false);
   });
@@ -209,8 +196,7 @@ describe("keyscope bootstrap and the embedded data directory lock", () => {
     const dir = await freshDataDir();
     await writeFile(join(dir, "keyscope.lock"), JSON.stringify({ pid: deadPid(), holder: "server" }));
     const exit = await cli(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
+    expectSucceeded(exit);
     expect(parseJsonOutput(exit).secret).toMatch(SECRET);
     expect(await readdir(dir)).not.toContain("keyscope.lock");
   });

@@ -11,7 +11,7 @@ import { apiKeys, type ApiKeyRow } from "../../src/db/schema/index.ts";
 import { createKeyscopeServer } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
 import { killAll } from "../helpers/child-process.ts";
-import { cli, cliTarget, keyscope, withServer, type CliRun, type CliTarget } from "../helpers/cli.ts";
+import { cli, cliTarget, expectRefused, expectSucceeded, keyscope, withServer, type CliRun, type CliTarget } from "../helpers/cli.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import { postGraphQL, type HttpResponse } from "../helpers/http.ts";
 import { expectUnauthenticated } from "../helpers/refusals.ts";
@@ -62,9 +62,7 @@ describe("keyscope usage", () => {
     ["no command", [], /^keyscope: a command is needed\./],
   ])("%s: exit 1 with the message and the usage on stderr", async (_, argv, message) => {
     const run = await cli(argv, env);
-    expect(run.code).toBe(1);
-    expect(run.stdout).toBe("");
-    expect(run.stderr).toMatch(message);
+    expectRefused(run, message);
     expect(run.stderr).toContain("\n\nUsage:\n");
     expect(run.stderr).toContain("keyscope keys revoke <key-id> [--json]");
   });
@@ -106,8 +104,7 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
   beforeAll(async () => {
     target = await cliTarget(kind);
     const boot = await cli(["bootstrap", "--email", "admin@example.com", "--json"], target.env);
-    expect(boot.stderr).toBe("");
-    expect(boot.code).toBe(0);
+    expectSucceeded(boot);
     admin = JSON.parse(boot.stdout);
     secrets.push(admin.secret);
 
@@ -146,8 +143,7 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
   describe("keys list", () => {
     it("prints one line per key, oldest first: id, status, start, client type, scopes, name", async () => {
       const run = await cli(["keys", "list", "--email", "alice@example.com"], target.env);
-      expect(run.stderr).toBe("");
-      expect(run.code).toBe(0);
+      expectSucceeded(run);
       const lines = run.stdout.split("\n");
       expect(lines.at(-1), "newline-terminated").toBe("");
       const expected: [ApiKeyRow, string, string][] = [
@@ -168,8 +164,7 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
 
     it("--json prints one JSON array of each key's public fields and status", async () => {
       const run = await cli(["keys", "list", "--email", "alice@example.com", "--json"], target.env);
-      expect(run.stderr).toBe("");
-      expect(run.code).toBe(0);
+      expectSucceeded(run);
       expect(run.stdout.split("\n"), "exactly one line, newline-terminated").toHaveLength(2);
       expect(JSON.parse(run.stdout)).toEqual([
         listed(alice.phone, "ACTIVE"),
@@ -201,8 +196,7 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
 
     it("as a real process: the same JSON as in-process, exit 0", async () => {
       const exit = await keyscope(["keys", "list", "--email", "alice@example.com", "--json"], target.env);
-      expect(exit.stderr).toBe("");
-      expect(exit.code).toBe(0);
+      expectSucceeded(exit);
       const inProcess = await cli(["keys", "list", "--email", "alice@example.com", "--json"], target.env);
       expect(JSON.parse(exit.stdout)).toEqual(JSON.parse(inProcess.stdout));
       expect(exit.stdout).not.toMatch(SHA256_HEX);
@@ -214,8 +208,7 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
     it("revokes at once and for good: the key then fails with KEY_REVOKED, the others still work", async () => {
       const before = Date.now();
       const first = await cli(["keys", "revoke", alice.tablet.id, "--json"], target.env);
-      expect(first.stderr).toBe("");
-      expect(first.code).toBe(0);
+      expectSucceeded(first);
       const revoked = JSON.parse(first.stdout);
       const revokedAt = Date.parse(revoked.revokedAt);
       expect(revokedAt).toBeGreaterThanOrEqual(before - 1000);
@@ -259,9 +252,7 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
     it("a malformed id: exit 1, not a valid id", async () => {
       for (const id of ["not-a-key-id", "12345"]) {
         const run = await cli(["keys", "revoke", id], target.env);
-        expect(run.code).toBe(1);
-        expect(run.stdout).toBe("");
-        expect(run.stderr).toMatch(/^keyscope: id is not a valid id \(ids look like [0-9a-f-]{36}\)\.\n$/);
+        expectRefused(run, /^keyscope: id is not a valid id \(ids look like [0-9a-f-]{36}\)\.\n$/);
       }
     });
 
@@ -284,8 +275,7 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
 
     it("is idempotent, and --json prints the user", async () => {
       const run = await cli(["users", "disable", "bob@example.com", "--json"], target.env);
-      expect(run.stderr).toBe("");
-      expect(run.code).toBe(0);
+      expectSucceeded(run);
       expect(JSON.parse(run.stdout)).toEqual({ id: bob.id, email: "bob@example.com", role: "MEMBER", disabled: true });
     });
 
@@ -310,20 +300,16 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
   describe("the last admin", () => {
     it("bootstrap refuses while an enabled admin exists", async () => {
       const run = await cli(["bootstrap", "--email", "other@example.com"], target.env);
-      expect(run.code).toBe(1);
-      expect(run.stdout).toBe("");
-      expect(run.stderr).toMatch(/^keyscope: An admin already exists/);
+      expectRefused(run, /^keyscope: An admin already exists/);
     });
 
     it("the CLI may disable the last admin; bootstrap then makes a new one whose key reads the audit trail", async () => {
       const disable = await cli(["users", "disable", "admin@example.com", "--json"], target.env);
-      expect(disable.stderr).toBe("");
-      expect(disable.code).toBe(0);
+      expectSucceeded(disable);
       expect(JSON.parse(disable.stdout)).toEqual({ id: admin.userId, email: "admin@example.com", role: "ADMIN", disabled: true });
 
       const boot = await cli(["bootstrap", "--email", "other@example.com", "--json"], target.env);
-      expect(boot.stderr).toBe("");
-      expect(boot.code).toBe(0);
+      expectSucceeded(boot);
       const other = JSON.parse(boot.stdout) as { secret: string; keyId: string; userId: string };
       secrets.push(other.secret);
 
@@ -372,15 +358,11 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
         ];
         for (const argv of commands) {
           const run = await cli(argv, target.env);
-          expect(run.code, argv.join(" ")).toBe(1);
-          expect(run.stdout).toBe("");
-          expect(run.stderr).toMatch(LOCKED);
-          expect(run.stderr).toContain(`(pid ${process.pid})`);
+          expectRefused(run, LOCKED);
+          expect(run.stderr, argv.join(" ")).toContain(`(pid ${process.pid})`);
         }
         const exit = await keyscope(["keys", "revoke", alice.phone.id], target.env);
-        expect(exit.code).toBe(1);
-        expect(exit.stdout).toBe("");
-        expect(exit.stderr).toMatch(LOCKED);
+        expectRefused(exit, LOCKED);
       } finally {
         await app.close();
       }
@@ -392,8 +374,7 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
     it("PostgreSQL is not locked: the CLI runs while a server uses the same database", async () => {
       await withServer(target.options, async () => {
         const run = await cli(["keys", "list", "--email", "alice@example.com", "--json"], target.env);
-        expect(run.stderr).toBe("");
-        expect(run.code).toBe(0);
+        expectSucceeded(run);
         expect(JSON.parse(run.stdout)).toHaveLength(5);
       });
     });
