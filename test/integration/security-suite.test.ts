@@ -202,7 +202,7 @@ const operations: Record<string, Operation> = {
     owner: { ok: (key, at) => expectUpdated(key, at) },
     admin: { ok: (key, at) => expectUpdated(key, at) },
     unchanged: async ({ server, target }) => {
-      const [row] = await server.app.database.db.select().from(apiKeys).where(eq(apiKeys.id, target.keyId));
+      const row = await keyRow(server, target.keyId);
       expect(row).toMatchObject({ name: "target key", scopes: ["keys:self"], active: true, revokedAt: null });
       await expectWorks(server, target.secret, target.keyId);
     },
@@ -217,8 +217,8 @@ const operations: Record<string, Operation> = {
     owner: { ok: (issued, at) => expectRotated(issued, at) },
     admin: { ok: (issued, at) => expectRotated(issued, at) },
     unchanged: async ({ server, target }) => {
-      const [row] = await server.app.database.db.select().from(apiKeys).where(eq(apiKeys.id, target.keyId));
-      expect(target.secret.startsWith(row!.start)).toBe(true);
+      const row = await keyRow(server, target.keyId);
+      expect(target.secret.startsWith(row.start)).toBe(true);
       await expectWorks(server, target.secret, target.keyId);
     },
   },
@@ -232,8 +232,8 @@ const operations: Record<string, Operation> = {
     owner: { ok: (key, at) => expectRevoked(key, at) },
     admin: { ok: (key, at) => expectRevoked(key, at) },
     unchanged: async ({ server, target }) => {
-      const [row] = await server.app.database.db.select().from(apiKeys).where(eq(apiKeys.id, target.keyId));
-      expect(row!.revokedAt).toBeNull();
+      const row = await keyRow(server, target.keyId);
+      expect(row.revokedAt).toBeNull();
       await expectWorks(server, target.secret, target.keyId);
     },
   },
@@ -262,7 +262,7 @@ const operations: Record<string, Operation> = {
     owner: SCOPE_MISSING,
     admin: { ok: (user, { target }) => expect(user).toEqual({ id: target.userId, role: "ADMIN", clientTypes: ["backoffice", "mobile"], name: "promoted" }) },
     unchanged: async ({ server, target }) => {
-      const [row] = await server.app.database.db.select().from(users).where(eq(users.id, target.userId));
+      const row = await userRow(server, target.userId);
       expect(row).toMatchObject({ role: "MEMBER", clientTypes: ["mobile"], name: null, disabled: false });
     },
   },
@@ -394,10 +394,10 @@ describe.each(databaseKinds)("security suite over every management operation on 
   });
 
   it("the callers are what they claim: the demoted admin's key still holds keys:admin in the database", async () => {
-    const [row] = await server.app.database.db.select().from(apiKeys).where(eq(apiKeys.id, demotedAdmin.keyId));
-    expect(row!.scopes).toEqual(["keys:admin", "keys:self"]);
-    const [owner] = await server.app.database.db.select().from(users).where(eq(users.id, demotedAdmin.userId));
-    expect(owner!.role).toBe("MEMBER");
+    const row = await keyRow(server, demotedAdmin.keyId);
+    expect(row.scopes).toEqual(["keys:admin", "keys:self"]);
+    const owner = await userRow(server, demotedAdmin.userId);
+    expect(owner.role).toBe("MEMBER");
   });
 
   const cases = Object.entries(operations).flatMap(([name, op]) => callers.map((caller) => [name, caller, op] as const));
@@ -506,6 +506,19 @@ async function expectWorks(server: TestServer, secret: string, keyId: string) {
   const res = await server.query("{ me { apiKey { id } } }", [apiKey(secret)]);
   expect(res.status).toBe(200);
   expect(res.json).toEqual({ data: { me: { apiKey: { id: keyId } } } });
+}
+
+/** A key's row as stored, straight from the database. */
+async function keyRow(server: TestServer, keyId: string) {
+  const [row] = await server.app.database.db.select().from(apiKeys).where(eq(apiKeys.id, keyId));
+  if (!row) throw new Error(`no key ${keyId}`);
+  return row;
+}
+
+async function userRow(server: TestServer, userId: string) {
+  const [row] = await server.app.database.db.select().from(users).where(eq(users.id, userId));
+  if (!row) throw new Error(`no user ${userId}`);
+  return row;
 }
 
 async function keyIdsOf(server: TestServer, userId: string): Promise<string[]> {
