@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import postgres, { type Sql } from "postgres";
-import { askStack, startChild, stopChildren, type Child } from "./children.ts";
+import { askStack, serverCpuMicros, startChild, stopChildren, type Child } from "./children.ts";
 import { measureColdVerification, presentAll, TYPENAME_ANSWER, TYPENAME_BODY, type ColdResult } from "./scale/cold-verification.ts";
 import { readCounters, type Counters } from "./scale/database-counters.ts";
 import type { FloodOrder, FloodReport } from "./scale/flood.ts";
@@ -39,7 +39,10 @@ const KEY_PREFIX = "ks";
 const FAILED_AUTH_LIMIT = 20; // Keyscope's default: failed checks per address per 60 s before 429
 
 async function main(): Promise<void> {
-  if (settings.floodAddresses * settings.rounds > 253) throw new Error("BENCH_SCALE_FLOOD_ADDRESSES × BENCH_SCALE_ROUNDS must be at most 253 (127.0.0.2–254)");
+  // One set of addresses per round, and one more for the flood alone.
+  if (settings.floodAddresses * (settings.rounds + 1) > 253) {
+    throw new Error("BENCH_SCALE_FLOOD_ADDRESSES × (BENCH_SCALE_ROUNDS + 1) must be at most 253 (127.0.0.2–254)");
+  }
   if (settings.smallKeys >= settings.keys) throw new Error("BENCH_SCALE_SMALL_KEYS must be below BENCH_SCALE_KEYS");
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!adminUrl) throw new Error("set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres");
@@ -121,7 +124,15 @@ interface FloodRound {
   report: FloodReport;
 }
 
-async function measureFlood(server: Child, validKey: string): Promise<FloodRound[]> {
+interface Flood {
+  rounds: FloodRound[];
+  /** The flood with no valid load: the server's CPU time per forged request answered. */
+  alone: { report: FloodReport; serverMicrosPerRequest: number };
+  /** The server's CPU time per valid request, without the flood (median of the rounds). */
+  validMicrosPerRequest: number;
+}
+
+async function measureFlood(server: Child, validKey: string): Promise<Flood> {
   const target = { url: server.ready.url, headers: { "content-type": "application/json", "x-api-key": validKey } };
   // The exact body every answer must match (Apollo ends it with a newline).
   const check = await fetch(target.url, { method: "POST", headers: target.headers, body: TYPENAME_BODY });
@@ -134,12 +145,16 @@ async function measureFlood(server: Child, validKey: string): Promise<FloodRound
     }
     return result.requests.mean;
   };
+  const addressesOf = (set: number) => Array.from({ length: settings.floodAddresses }, (_, i) => `127.0.0.${2 + set * settings.floodAddresses + i}`);
+  const floodOrder = (set: number): FloodOrder => ({
+    url: server.ready.url, addresses: addressesOf(set), requestsPerSecond: settings.floodRate, seconds: settings.seconds, keyPrefix: KEY_PREFIX,
+  });
   await validLoad(); // warm-up
+  const validCpu: number[] = [];
   const rounds: FloodRound[] = [];
   for (let round = 0; round < settings.rounds; round++) {
-    const addresses = Array.from({ length: settings.floodAddresses }, (_, i) => `127.0.0.${2 + round * settings.floodAddresses + i}`);
     const flooded = async () => {
-      const flood = startFlood({ url: server.ready.url, addresses, requestsPerSecond: settings.floodRate, seconds: settings.seconds, keyPrefix: KEY_PREFIX });
+      const flood = startFlood(floodOrder(round));
       await flood.started;
       const during = await validLoad();
       return { during, report: await flood.report };
@@ -147,17 +162,28 @@ async function measureFlood(server: Child, validKey: string): Promise<FloodRound
     // Alternate which runs first, so that drift between the two favours neither.
     let without: number;
     let withFlood: { during: number; report: FloodReport };
+    const alone = async () => {
+      const cpuBefore = await serverCpuMicros(server.process);
+      const rate = await validLoad();
+      validCpu.push(((await serverCpuMicros(server.process)) - cpuBefore) / (rate * settings.seconds));
+      return rate;
+    };
     if (round % 2 === 0) {
-      without = await validLoad();
+      without = await alone();
       withFlood = await flooded();
     } else {
       withFlood = await flooded();
-      without = await validLoad();
+      without = await alone();
     }
     rounds.push({ without, ...withFlood });
     console.log(`flood round ${round + 1}/${settings.rounds}: valid key ${without.toFixed(0)} req/s alone, ${withFlood.during.toFixed(0)} during the flood; forged answers ${JSON.stringify(withFlood.report.statuses)}`);
   }
-  return rounds;
+  const cpuBefore = await serverCpuMicros(server.process);
+  const flood = startFlood(floodOrder(settings.rounds));
+  const report = await flood.report;
+  const answered = Object.entries(report.statuses).reduce((sum, [status, n]) => sum + (status === "error" ? 0 : n), 0);
+  const serverMicrosPerRequest = ((await serverCpuMicros(server.process)) - cpuBefore) / answered;
+  return { rounds, alone: { report, serverMicrosPerRequest }, validMicrosPerRequest: median(validCpu) };
 }
 
 function startFlood(order: FloodOrder): { started: Promise<void>; report: Promise<FloodReport> } {
@@ -202,23 +228,28 @@ function printMemory(memory: Memory): void {
   console.log(`  all per-key state they added (cache, rate-limit counters, usage counts): ${kib(memory.perKeyState)}`);
 }
 
-function printFlood(rounds: FloodRound[], before: Counters, after: Counters): void {
+function printFlood({ rounds, alone, validMicrosPerRequest }: Flood, before: Counters, after: Counters): void {
   const r = ratio(rounds.map((x) => x.during / x.without));
-  const forged = rounds.reduce((sum, x) => sum + x.report.sent, 0);
-  const skipped = rounds.reduce((sum, x) => sum + x.report.skipped, 0);
+  const reports = [...rounds.map((x) => x.report), alone.report];
+  const forged = reports.reduce((sum, x) => sum + x.sent, 0);
+  const skipped = reports.reduce((sum, x) => sum + x.skipped, 0);
   const statuses: Record<string, number> = {};
-  for (const { report } of rounds) for (const [status, n] of Object.entries(report.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+  for (const report of reports) for (const [status, n] of Object.entries(report.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
   const scans = after.hashIndexScans - before.hashIndexScans;
   const transactions = after.transactions - before.transactions;
-  const addresses = settings.floodAddresses * settings.rounds;
+  const addresses = settings.floodAddresses * (settings.rounds + 1);
   const floodCpu = median(rounds.map((x) => x.report.cpuMicros / (settings.seconds * 1e6)));
   console.log(`\nflood of forged well-formed keys (valid checksum, never issued), ${settings.rounds} rounds:`);
   console.log(`  valid key alone ${median(rounds.map((x) => x.without)).toFixed(0)} req/s, during the flood ${median(rounds.map((x) => x.during)).toFixed(0)} req/s`);
   console.log(`  target: during ÷ alone ≥ 0.9 (median of the rounds' own ratios [interval]): ${show(r)} ${verdict(r, 0.9)}`);
   console.log(`  the flood's own load generator used ${(100 * floodCpu).toFixed(0)}% of a core (same two cores)`);
-  console.log(`  forged requests ${forged} (${skipped} not sent: too many in flight), answers ${JSON.stringify(statuses)}`);
   console.log(
-    `  database: ${scans} hash-index look-ups, ${(scans / forged).toFixed(3)} per forged key; ${transactions} transactions in all ` +
+    `  server CPU: ${validMicrosPerRequest.toFixed(0)} µs per valid request (no flood); ${alone.serverMicrosPerRequest.toFixed(0)} µs per forged one ` +
+      `(the flood alone, ${(alone.report.sent / settings.seconds).toFixed(0)} req/s sent: ${JSON.stringify(alone.report.statuses)})`,
+  );
+  console.log(`  forged requests in all ${forged} (${skipped} more not sent: ${alone.report.maxInFlight} in flight already), answers ${JSON.stringify(statuses)}`);
+  console.log(
+    `  database, during the ${settings.rounds} rounds and the flood alone: ${scans} hash-index look-ups, ${(scans / forged).toFixed(3)} per forged key; ${transactions} transactions in all ` +
       `(${(transactions / forged).toFixed(3)} per forged key, usage flushes and this reader included)`,
   );
   console.log(

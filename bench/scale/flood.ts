@@ -16,8 +16,9 @@ export interface FloodOrder {
 
 export interface FloodReport {
   sent: number;
-  /** Requests not sent because too many were in flight (the server fell behind). */
+  /** Requests not sent because `maxInFlight` were in flight already (the server fell behind). */
   skipped: number;
+  maxInFlight: number;
   statuses: Record<string, number>;
   cpuMicros: number;
 }
@@ -33,7 +34,7 @@ async function flood(order: FloodOrder): Promise<FloodReport> {
   if (url.hostname !== "127.0.0.1") throw new Error(`flood target ${url.hostname} is not 127.0.0.1`);
   const agents = order.addresses.map((localAddress) => new Agent({ keepAlive: true, maxSockets: 4, localAddress }));
   const body = JSON.stringify({ query: "{ __typename }" });
-  const report: FloodReport = { sent: 0, skipped: 0, statuses: {}, cpuMicros: 0 };
+  const report: FloodReport = { sent: 0, skipped: 0, maxInFlight: MAX_IN_FLIGHT, statuses: {}, cpuMicros: 0 };
   const cpuBefore = process.cpuUsage();
   const total = Math.round(order.requestsPerSecond * order.seconds);
   const started = performance.now();
