@@ -3,18 +3,10 @@
 // without, side by side. HTTP rounds on a shared 2-core machine swing by ±20%; this part
 // doesn't involve the network, the load generator or Apollo, so it shows what the key itself costs.
 import { CLI_PRINCIPAL } from "../src/auth/principal.ts";
-import { createAuthResolver, finishRequest, type KeyRequest } from "../src/auth/context.ts";
-import { KeyCache } from "../src/auth/key-cache.ts";
-import { createKeyVerifier } from "../src/auth/verify-key.ts";
-import { systemClock as clock } from "../src/clock.ts";
-import { resolveConfig } from "../src/config.ts";
-import { openDatabase } from "../src/db/client.ts";
-import { createKeyService } from "../src/keys/key-service.ts";
-import { createFailedAuthThrottle } from "../src/limits/failed-auth-throttle.ts";
-import { createKeyRateLimiter } from "../src/limits/rate-limit.ts";
-import { createUsageRecorder } from "../src/limits/usage-recorder.ts";
+import { finishRequest, type KeyRequest } from "../src/auth/context.ts";
+import { createCore } from "../src/core.ts";
+import { openMigratedDatabase } from "../src/db/open-migrated.ts";
 import { createLogger } from "../src/logger.ts";
-import { createUserService } from "../src/users/user-service.ts";
 import { median } from "./stats.ts";
 
 export interface AuthPathTimes {
@@ -28,28 +20,15 @@ const WARMUP_BATCHES = 5;
 const MEASURED_BATCHES = 15;
 
 export async function measureAuthPath(): Promise<AuthPathTimes> {
-  const config = resolveConfig({ dataDir: "memory://" });
-  const database = await openDatabase(config);
+  const database = await openMigratedDatabase({ databaseUrl: undefined, dataDir: "memory://" }, "bench");
+  // Not serving: no usage timer, so counts stay in memory, as between two flushes.
+  const core = await createCore({ database, logger: createLogger("silent"), serving: false });
   try {
-    await database.migrate();
-    const { db } = database;
-    const cache = new KeyCache({ ...config.cache, clock });
-    const common = { db, cache, clock, keyPrefix: config.keyPrefix, hashSecret: undefined };
-    const verifier = createKeyVerifier({ ...common, cacheTtlSeconds: config.cache.ttlSeconds });
-    const keys = createKeyService({ ...common, verifier, maxKeysPerUser: config.limits.maxKeysPerUser });
-    const user = await createUserService({ db, cache, clock }).createUser(CLI_PRINCIPAL, { email: "bench@example.com", clientTypes: ["mobile"] });
+    const user = await core.users.createUser(CLI_PRINCIPAL, { email: "bench@example.com", clientTypes: ["mobile"] });
     // A limit the loop never reaches: the limiter still counts every request.
     const rateLimit = { limit: 1_000_000, windowSeconds: 60 };
-    const { secret } = await keys.createKey(CLI_PRINCIPAL, { userId: user.id, name: "bench", clientType: "mobile", scopes: [], rateLimit });
-    // Never started: counts stay in memory, as between two flushes.
-    const usage = createUsageRecorder({ db, clock, logger: createLogger("silent"), flushSeconds: 5 });
-    const resolveAuth = createAuthResolver({
-      verifier,
-      keySources: config.keySources,
-      rateLimiter: createKeyRateLimiter({ defaultPolicy: config.limits.rateLimit }),
-      throttle: createFailedAuthThrottle({ policy: config.limits.failedAuth }),
-      usage,
-    });
+    const { secret } = await core.keys.createKey(CLI_PRINCIPAL, { userId: user.id, name: "bench", clientType: "mobile", scopes: [], rateLimit });
+    const { authenticate: resolveAuth, usage } = core;
 
     // The headers autocannon sends, on one keep-alive connection.
     const connection = {};
@@ -85,6 +64,7 @@ export async function measureAuthPath(): Promise<AuthPathTimes> {
     }
     return { noKeyNs: median(noKeyNs), withKeyNs: median(withKeyNs) };
   } finally {
+    await core.close();
     await database.close();
   }
 }

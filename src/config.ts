@@ -225,9 +225,9 @@ export function resolveConfig(input: KeyscopeConfigInput): KeyscopeConfig {
     ...defaultConfig,
     introspection: !production,
     ...stripUndefined(known),
-    keySources: { ...defaultConfig.keySources, ...stripUndefined(input.keySources ?? {}) },
-    cache: { ...defaultConfig.cache, ...stripUndefined(input.cache ?? {}) },
-    limits: { ...defaultConfig.limits, ...stripUndefined(input.limits ?? {}) },
+    keySources: withDefaults(defaultConfig.keySources, input.keySources),
+    cache: withDefaults(defaultConfig.cache, input.cache),
+    limits: withDefaults(defaultConfig.limits, input.limits),
   };
   if (!KEY_PREFIX_PATTERN.test(config.keyPrefix)) throw new ConfigError("keyPrefix must match [a-z][a-z0-9]{0,15}.");
   // Incoming header names are compared in lower case.
@@ -237,6 +237,11 @@ export function resolveConfig(input: KeyscopeConfigInput): KeyscopeConfig {
   config.keySources = { ...config.keySources, headers };
   if (config.hashSecret !== undefined && config.hashSecret.length < 32) throw new ConfigError("hashSecret must be at least 32 characters.");
   return deepFreeze(config);
+}
+
+/** `given` over `defaults`, where an undefined value counts as not given. */
+export function withDefaults<T extends object>(defaults: T, given: Partial<T> | undefined): T {
+  return { ...defaults, ...stripUndefined(given ?? {}) };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,4 +1,4 @@
-import { InputError } from "./service-errors.ts";
+import { InputError } from "./errors.ts";
 
 /** Relay-style page request, checked. */
 export interface PageRequest {

@@ -2,7 +2,7 @@ import type { Principal } from "../auth/principal.ts";
 import type { Db } from "../db/client.ts";
 import type { AuditEventRow } from "../db/schema/index.ts";
 import { checkId, checkPage, decodeCursor, encodeCursor, toConnection, type Connection } from "../pagination.ts";
-import { InputError } from "../service-errors.ts";
+import { InputError } from "../errors.ts";
 import { pageAuditEvents, type AuditAction, type AuditFilter } from "./audit-repository.ts";
 
 export const AUDIT_ACTIONS: readonly AuditAction[] = [

@@ -1,6 +1,6 @@
-import type { KeySources } from "../config.ts";
-import { addRateLimitHeaders, keyRejected, keyStoreUnavailable, rateLimited, tooManyFailures } from "../graphql/errors.ts";
-import { readPresentedKey, type KeyCarrier } from "../http/read-key.ts";
+import { defaultConfig, withDefaults, type KeySources } from "../config.ts";
+import { addRateLimitHeaders, keyRejected, keyStoreUnavailable, rateLimited, tooManyFailures } from "../errors.ts";
+import { readPresentedKey, type KeyCarrier, type PresentedKey } from "../http/read-key.ts";
 import type { FailedAuthThrottle } from "../limits/failed-auth-throttle.ts";
 import type { KeyRateLimiter, RateDecision } from "../limits/rate-limit.ts";
 import type { UsageRecorder } from "../limits/usage-recorder.ts";
@@ -27,11 +27,14 @@ export interface KeyRequest extends KeyCarrier {
   clientAddress: string | null;
   /** The connection (socket) the request came on: a repeated key on it is checked faster. */
   connection?: object;
+  /** The key as read at the door (http/read-key.ts); when absent it is read here. */
+  presented?: PresentedKey;
 }
 
 export interface ContextOptions {
   verifier: KeyVerifier;
-  keySources: KeySources;
+  /** Where keys may arrive besides X-API-Key and Authorization. @default none (SPEC §3) */
+  keySources?: Partial<KeySources>;
   /** Per-key rate limits; leave out for none. */
   rateLimiter?: KeyRateLimiter | undefined;
   /** Failed checks per client address; leave out for none. */
@@ -46,10 +49,11 @@ export interface ContextOptions {
  * is fine here (guarded fields refuse it one by one).
  */
 export function createAuthResolver(options: ContextOptions): (request: KeyRequest) => Promise<Auth> {
-  const { verifier, keySources, rateLimiter, throttle, usage } = options;
+  const { verifier, rateLimiter, throttle, usage } = options;
+  const keySources: KeySources = withDefaults(defaultConfig.keySources, options.keySources);
   return async (request) => {
     const address = request.clientAddress;
-    const presented = readPresentedKey(request, keySources);
+    const presented = request.presented ?? readPresentedKey(request, keySources);
     if (presented.kind === "none") return { key: null, clientAddress: address, rateLimit: null, refusals: 0 };
     if (throttle && address && throttle.isSuspect(address)) {
       const wait = await throttle.retryAfter(address);
@@ -79,6 +83,11 @@ export function finishRequest(auth: Auth | undefined, addHeader: (name: string, 
   if (!auth?.key) return;
   if (auth.rateLimit) addRateLimitHeaders(auth.rateLimit, addHeader);
   usage?.record(auth.key.id, auth.refusals > 0);
+}
+
+/** The directive's refusal hook for usage: a request with a refused field counts as rejected. */
+export function countRefusal(auth: Auth | undefined): void {
+  if (auth) auth.refusals++;
 }
 
 async function verify(verifier: KeyVerifier, key: string) {

@@ -1,12 +1,13 @@
 import { LRUCache } from "lru-cache";
 import { systemClock, type Clock } from "../clock.ts";
+import { defaultConfig, withDefaults } from "../config.ts";
 import type { Credential } from "./credential.ts";
 
 export interface KeyCacheOptions {
   /** @default 30 */
-  ttlSeconds: number;
+  ttlSeconds?: number;
   /** @default 10000 */
-  maxEntries: number;
+  maxEntries?: number;
   /** @default systemClock */
   clock?: Clock;
 }
@@ -30,10 +31,16 @@ export class KeyCache {
   readonly #clock: Clock;
   #generation = 0;
 
-  constructor(options: KeyCacheOptions) {
-    this.#entries = new LRUCache({ max: options.maxEntries });
-    this.#ttlMs = options.ttlSeconds * 1000;
+  constructor(options: KeyCacheOptions = {}) {
+    const { ttlSeconds, maxEntries } = withDefaults(defaultConfig.cache, options);
+    this.#entries = new LRUCache({ max: maxEntries });
+    this.#ttlMs = ttlSeconds * 1000;
     this.#clock = options.clock ?? systemClock;
+  }
+
+  /** How long an entry is served after it was read from the database. */
+  get ttlSeconds(): number {
+    return this.#ttlMs / 1000;
   }
 
   get(hash: string): Credential | undefined {

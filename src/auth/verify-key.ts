@@ -1,11 +1,13 @@
-import type { Clock } from "../clock.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import { defaultConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { findCredentialByHash, importedKeysExist } from "../keys/key-repository.ts";
 import { classifyKey, hashKey } from "../keys/key-format.ts";
+import type { KeyFailureReason } from "../errors.ts";
 import { ADMIN_SCOPE, type AuthenticatedKey, type Credential } from "./credential.ts";
 import type { CacheEntry, KeyCache } from "./key-cache.ts";
 
-export type VerificationFailure = "KEY_MALFORMED" | "KEY_INVALID" | "KEY_EXPIRED" | "KEY_REVOKED" | "KEY_DISABLED";
+export type VerificationFailure = Exclude<KeyFailureReason, "AMBIGUOUS_KEY">;
 
 /** An invalid key is a value, not an exception; only an unreachable key store throws. */
 export type Verification = { ok: true; key: AuthenticatedKey } | { ok: false; reason: VerificationFailure };
@@ -16,12 +18,16 @@ export class KeyStoreUnavailableError extends Error {
 
 export interface KeyVerifierOptions {
   db: Db;
+  /** Shared with the key and user services, which evict what they change. */
   cache: KeyCache;
-  clock: Clock;
-  keyPrefix: string;
-  hashSecret: string | undefined;
-  /** How long the answer to "do imported keys exist?" is trusted. */
-  cacheTtlSeconds: number;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default "ks" */
+  keyPrefix?: string;
+  /** @default undefined (plain SHA-256) */
+  hashSecret?: string | undefined;
+  /** How long the answer to "do imported keys exist?" is trusted. @default the cache's lifetime */
+  cacheTtlSeconds?: number;
 }
 
 export interface KeyVerifier {
@@ -45,7 +51,9 @@ interface Remembered {
 
 /** Checks a presented key: format and checksum first (no I/O), then cache, then database. */
 export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
-  const { db, cache, clock, keyPrefix, hashSecret } = options;
+  const { db, cache, clock = systemClock, keyPrefix = defaultConfig.keyPrefix, hashSecret } = options;
+  // Trusted as long as a cached key: the same bound on how late another instance's change is seen.
+  const importedTtlMs = (options.cacheTtlSeconds ?? cache.ttlSeconds) * 1000;
   let imported: { exists: boolean; until: number } | undefined;
   // Clients keep connections open and send the same key on each request: the checksum and the
   // hash are then the bulk of a warm check. The key is held only as long as its socket is.
@@ -55,7 +63,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     const now = clock.now();
     if (imported && imported.until > now) return imported.exists;
     const exists = await ask(() => importedKeysExist(db));
-    imported = { exists, until: now + options.cacheTtlSeconds * 1000 };
+    imported = { exists, until: now + importedTtlMs };
     return exists;
   }
 

@@ -1,7 +1,7 @@
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { IResolvers, TypeSource } from "@graphql-tools/utils";
 import type { GraphQLSchema } from "graphql";
-import { requiresKeyTransform, requiresKeyTypeDefs } from "./requires-key.ts";
+import { requiresKeyTransform, requiresKeyTypeDefs, type RequiresKeyOptions } from "./requires-key.ts";
 import { readSchemaFile } from "./schema-files.ts";
 
 export const managementTypeDefs = readSchemaFile("management.graphql");
@@ -11,6 +11,8 @@ export interface BuildSchemaOptions {
   typeDefs?: TypeSource;
   resolvers?: IResolvers | IResolvers[];
   managementResolvers: IResolvers;
+  /** Told of every refused field (usage counting, metrics). */
+  onRefusal?: RequiresKeyOptions["onRefusal"];
 }
 
 /** Directive + management + your schema, merged, with every guarded field wrapped. */
@@ -20,5 +22,5 @@ export function buildKeyscopeSchema(options: BuildSchemaOptions): GraphQLSchema 
     typeDefs: [requiresKeyTypeDefs, managementTypeDefs, ...(options.typeDefs ? [options.typeDefs] : [])],
     resolvers: [options.managementResolvers, ...own],
   });
-  return requiresKeyTransform(schema);
+  return requiresKeyTransform(schema, { onRefusal: options.onRefusal });
 }

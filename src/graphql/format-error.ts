@@ -1,8 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "../logger.ts";
-import { ConflictError, InputError, NotFoundError, PermissionError } from "../service-errors.ts";
-import { ErrorCode } from "./errors.ts";
+import { classify, ErrorCode } from "../errors.ts";
 
 export interface ErrorFormatterOptions {
   /**
@@ -31,18 +30,10 @@ function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedE
 function formatWith(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (original instanceof InputError) {
-      return { ...formatted, message: original.message, extensions: { code: ErrorCode.BAD_USER_INPUT, field: original.field } };
-    }
-    if (original instanceof PermissionError) {
-      const field = original.field ? { field: original.field } : {};
-      return { ...formatted, message: original.message, extensions: { code: ErrorCode.FORBIDDEN, reason: original.reason, ...field } };
-    }
-    if (original instanceof NotFoundError) {
-      return { ...formatted, message: original.message, extensions: { code: ErrorCode.NOT_FOUND } };
-    }
-    if (original instanceof ConflictError) {
-      return { ...formatted, message: original.message, extensions: { code: "CONFLICT" } };
+    const refusal = classify(original);
+    if (refusal) {
+      const { message, ...extensions } = refusal;
+      return { ...formatted, message, extensions };
     }
     if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR || original instanceof GraphQLError) return formatted;
     logger.error({ err: original, path: formatted.path }, "unexpected error in a GraphQL operation");

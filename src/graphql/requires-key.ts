@@ -1,76 +1,119 @@
 import { getDirective, MapperKind, mapSchema } from "@graphql-tools/utils";
 import {
   defaultFieldResolver,
+  defaultTypeResolver,
   GraphQLError,
+  GraphQLInterfaceType,
+  GraphQLUnionType,
   isInterfaceType,
   isIntrospectionType,
   isObjectType,
+  type GraphQLAbstractType,
+  type GraphQLField,
   type GraphQLFieldConfig,
   type GraphQLFieldResolver,
-  type GraphQLInterfaceType,
   type GraphQLObjectType,
   type GraphQLSchema,
+  type GraphQLTypeResolver,
 } from "graphql";
 import type { Auth } from "../auth/context.ts";
-import { clientTypeNotAllowed, keyMissing, scopeMissing } from "./errors.ts";
+import { clientTypeNotAllowed, keyMissing, scopeMissing, type GuardReason } from "../errors.ts";
+import { NAME_PATTERN } from "../keys/names.ts";
 import { readSchemaFile } from "./schema-files.ts";
 
 /** The directive's SDL, to add to your typeDefs. */
 export const requiresKeyTypeDefs = readSchemaFile("directive.graphql");
 
-/** `clientType` and scope names (SPEC §1). */
-export const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
-
-/** What one field needs, all guards on it added up. */
-interface Requirement {
-  /** Each list must contain the key's client type. */
-  clientTypeLists: string[][];
-  /** The key must hold all of them. */
-  scopes: string[];
-}
+export { NAME_PATTERN };
 
 export class DirectiveError extends Error {
   override name = "DirectiveError";
 }
 
+/** One refused field, as `onRefusal` hears of it. */
+export interface Refusal {
+  /** The request's auth; undefined when the context carries none. */
+  auth: Auth | undefined;
+  reason: GuardReason;
+  /** `Type.field`. */
+  coordinate: string;
+}
+
+export interface RequiresKeyOptions {
+  /**
+   * Told of every refused field, before its error is thrown: usage counting marks the request
+   * rejected, metrics count the reason. @default nothing
+   */
+  onRefusal?: (refusal: Refusal) => void;
+}
+
 /**
- * Schema in, schema out: every field that a `@requiresKey` covers (on itself, its type, or an
- * interface of its type) checks `context.auth` before its resolver runs. Unguarded fields are
- * left as they are. Throws a DirectiveError naming `Type.field` for invalid arguments.
+ * Schema in, schema out: every field that a `@requiresKey` covers checks `context.auth` before
+ * its resolver runs. Unguarded fields are left as they are. Throws a DirectiveError naming
+ * `Type.field` for invalid arguments.
  */
-export function requiresKeyTransform(schema: GraphQLSchema): GraphQLSchema {
-  const requirements = collectRequirements(schema);
+export function requiresKeyTransform(schema: GraphQLSchema, options: RequiresKeyOptions = {}): GraphQLSchema {
+  const fieldChecks = compileFieldChecks(schema);
+  const typeChecks = compileTypeChecks(schema);
+  const { onRefusal } = options;
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
-      const requirement = requirements.get(`${typeName}.${fieldName}`);
-      return requirement ? guardField(field, requirement, `${typeName}.${fieldName}`) : field;
+      const coordinate = `${typeName}.${fieldName}`;
+      const check = fieldChecks.get(coordinate);
+      return check ? guardField(field, check, coordinate, onRefusal) : field;
     },
+    [MapperKind.ABSTRACT_TYPE]: (type) => (typeChecks.size > 0 ? guardResolveType(type, typeChecks, onRefusal) : type),
   });
 }
 
+/** A guard as written: `@requiresKey(clientTypes, scopes)`. */
 type Guard = { clientTypes?: string[]; scopes?: string[] };
 
-function collectRequirements(schema: GraphQLSchema): Map<string, Requirement> {
-  const requirements = new Map<string, Requirement>();
+/** The caller's refusal, or undefined when every guard holds; compiled once per guarded field. */
+type Check = (auth: Auth | undefined) => GraphQLError | undefined;
+
+/** Where a field's guards come from; every guard found adds up (all must hold). */
+type GuardSource = (schema: GraphQLSchema, type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => (Guard | undefined)[];
+
+/** The field's own guard. */
+const ownGuard: GuardSource = (schema, type, field) => [readGuard(schema, field, `${type.name}.${field.name}`)];
+
+/** The guards of the field's parent type and of the interfaces that type implements. */
+const parentGuards: GuardSource = (schema, type) => [
+  readGuard(schema, type, type.name),
+  ...type.getInterfaces().map((i) => readGuard(schema, i, i.name)),
+];
+
+/** The guards an interface puts on the same field of its implementations. */
+const interfaceFieldGuards: GuardSource = (schema, type, field) =>
+  type.getInterfaces().map((i) => {
+    const inherited = i.getFields()[field.name];
+    return inherited ? readGuard(schema, inherited, `${i.name}.${field.name}`) : undefined;
+  });
+
+const GUARD_SOURCES: readonly GuardSource[] = [ownGuard, parentGuards, interfaceFieldGuards];
+
+function compileFieldChecks(schema: GraphQLSchema): Map<string, Check> {
+  const checks = new Map<string, Check>();
   for (const type of Object.values(schema.getTypeMap())) {
     if (isIntrospectionType(type)) continue;
     if (isInterfaceType(type)) validateAll(schema, type);
     if (!isObjectType(type)) continue;
-    const typeGuards = [readGuard(schema, type, type.name), ...type.getInterfaces().map((i) => readGuard(schema, i, i.name))];
     for (const field of Object.values(type.getFields())) {
       const coordinate = `${type.name}.${field.name}`;
-      const fieldGuards = [
-        readGuard(schema, field, coordinate),
-        ...type.getInterfaces().map((i) => {
-          const inherited = i.getFields()[field.name];
-          return inherited ? readGuard(schema, inherited, `${i.name}.${field.name}`) : undefined;
-        }),
-      ];
-      const requirement = combine([...typeGuards, ...fieldGuards]);
-      if (requirement) requirements.set(coordinate, requirement);
+      const check = compileCheck(GUARD_SOURCES.flatMap((source) => source(schema, type, field)), coordinate);
+      if (check) checks.set(coordinate, check);
     }
   }
-  return requirements;
+  return checks;
+}
+
+/**
+ * Checks an abstract type's `resolveType` applies to the object type it resolves to, by type
+ * name. None yet: a guarded type's fields refuse one by one.
+ */
+function compileTypeChecks(_schema: GraphQLSchema): Map<string, Check> {
+  return new Map();
 }
 
 /** Interface fields are not executed, but their arguments must still be valid. */
@@ -81,7 +124,7 @@ function validateAll(schema: GraphQLSchema, type: GraphQLInterfaceType): void {
 
 type DirectiveHolder = Parameters<typeof getDirective>[1];
 
-function readGuard(schema: GraphQLSchema, node: DirectiveHolder | GraphQLObjectType, where: string): Guard | undefined {
+function readGuard(schema: GraphQLSchema, node: DirectiveHolder, where: string): Guard | undefined {
   const args = getDirective(schema, node, "requiresKey")?.[0] as Guard | undefined;
   if (!args) return undefined;
   for (const name of ["clientTypes", "scopes"] as const) {
@@ -96,43 +139,74 @@ function readGuard(schema: GraphQLSchema, node: DirectiveHolder | GraphQLObjectT
   return args;
 }
 
-function combine(guards: (Guard | undefined)[]): Requirement | undefined {
+/**
+ * All guards added up, as one function: each client type list must hold the key's client type,
+ * the key must hold every scope. Nothing is allocated unless the check refuses.
+ */
+function compileCheck(guards: (Guard | undefined)[], coordinate: string): Check | undefined {
   const present = guards.filter((g): g is Guard => g !== undefined);
   if (present.length === 0) return undefined;
-  return {
-    clientTypeLists: present.flatMap((g) => (g.clientTypes ? [g.clientTypes] : [])),
-    scopes: [...new Set(present.flatMap((g) => g.scopes ?? []))],
+  const clientTypeLists = present.flatMap((g) => (g.clientTypes ? [g.clientTypes] : []));
+  const scopes = [...new Set(present.flatMap((g) => g.scopes ?? []))];
+  return (auth) => {
+    const key = auth?.key;
+    if (!key) return keyMissing(coordinate);
+    for (let i = 0; i < clientTypeLists.length; i++) {
+      const allowed = clientTypeLists[i]!;
+      if (!allowed.includes(key.clientType)) return clientTypeNotAllowed(coordinate, allowed);
+    }
+    for (let i = 0; i < scopes.length; i++) {
+      if (!key.scopes.has(scopes[i]!)) return scopeMissing(coordinate, scopes.filter((scope) => !key.scopes.has(scope)));
+    }
+    return undefined;
   };
 }
 
 function guardField(
   field: GraphQLFieldConfig<unknown, unknown>,
-  requirement: Requirement,
+  check: Check,
   coordinate: string,
+  onRefusal: RequiresKeyOptions["onRefusal"],
 ): GraphQLFieldConfig<unknown, unknown> {
   const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
   // Synchronous on purpose: a refused field costs no promise, an allowed one only its own resolver.
   return {
     ...field,
     resolve(source, args, context, info) {
-      const auth = (context as { auth?: Auth } | undefined)?.auth;
-      const refusal = checkRequirement(auth, requirement, coordinate);
-      if (refusal) {
-        if (auth) auth.refusals++; // usage counts the request as rejected
-        throw refusal;
-      }
+      const auth = authOf(context);
+      const refusal = check(auth);
+      if (refusal) throw refused(refusal, auth, coordinate, onRefusal);
       return resolve(source, args, context, info);
     },
   };
 }
 
-/** The refusal for this caller, or undefined when every guard holds. */
-function checkRequirement(auth: Auth | undefined, requirement: Requirement, coordinate: string): GraphQLError | undefined {
-  const key = auth?.key;
-  if (!key) return keyMissing(coordinate);
-  for (const allowed of requirement.clientTypeLists) {
-    if (!allowed.includes(key.clientType)) return clientTypeNotAllowed(coordinate, allowed);
-  }
-  const missing = requirement.scopes.filter((scope) => !key.scopes.has(scope));
-  return missing.length > 0 ? scopeMissing(coordinate, missing) : undefined;
+/** An abstract type whose resolveType refuses object types the caller fails (null at the element's path). */
+function guardResolveType(type: GraphQLAbstractType, checks: Map<string, Check>, onRefusal: RequiresKeyOptions["onRefusal"]): GraphQLAbstractType {
+  const resolveType: GraphQLTypeResolver<unknown, unknown> = type.resolveType ?? defaultTypeResolver;
+  const guarded: GraphQLTypeResolver<unknown, unknown> = (value, context, info, abstractType) => {
+    const resolved = resolveType(value, context, info, abstractType);
+    const judge = (name: string | undefined) => {
+      const check = name === undefined ? undefined : checks.get(name);
+      const auth = authOf(context);
+      const refusal = check?.(auth);
+      if (refusal) throw refused(refusal, auth, name!, onRefusal);
+      return name;
+    };
+    return isPromiseLike(resolved) ? Promise.resolve(resolved).then(judge) : judge(resolved);
+  };
+  return isInterfaceType(type)
+    ? new GraphQLInterfaceType({ ...type.toConfig(), resolveType: guarded })
+    : new GraphQLUnionType({ ...type.toConfig(), resolveType: guarded });
+}
+
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
+
+function authOf(context: unknown): Auth | undefined {
+  return (context as { auth?: Auth } | undefined)?.auth;
+}
+
+function refused(error: GraphQLError, auth: Auth | undefined, coordinate: string, onRefusal: RequiresKeyOptions["onRefusal"]): GraphQLError {
+  onRefusal?.({ auth, reason: error.extensions.reason as GuardReason, coordinate });
+  return error;
 }

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { KeySources } from "../config.ts";
 
 /** What a request presented, before any verification (SPEC §3). */
@@ -17,6 +18,26 @@ export interface KeyCarrier {
 }
 
 const AUTH_SCHEMES = new Set(["apikey", "api-key", "bearer"]);
+
+/** What the rest of the server may see of a request: its headers, query string and body. */
+export interface VisibleRequest {
+  headers: IncomingHttpHeaders;
+  /** With its `?`, or "". */
+  search: string;
+  body: unknown;
+}
+
+/**
+ * The key reader at the door: the presented key, and the request without it (every key
+ * header, the key cookie, the key query parameter and `extensions.apiKey` removed), which is
+ * all that Apollo and its plugins need to see (as Kong's hide_credentials).
+ */
+export function readKeyAtDoor(
+  request: KeyCarrier & VisibleRequest,
+  sources: KeySources,
+): { presented: PresentedKey; withoutKey: VisibleRequest } {
+  return { presented: readPresentedKey(request, sources), withoutKey: withoutKey(request, sources) };
+}
 
 /**
  * Finds the key in a request. Two different keys, or one key header sent twice, are ambiguous;
@@ -80,6 +101,25 @@ function fromAuthorization(value: string): string | undefined {
   return space === -1 ? "" : trimmed.slice(space + 1).trim();
 }
 
+/** A copy of the request without what `readPresentedKey` would read as a key. */
+export function withoutKey(request: VisibleRequest, sources: KeySources): VisibleRequest {
+  const headers: IncomingHttpHeaders = { ...request.headers };
+  delete headers["x-api-key"];
+  for (const name of sources.headers) delete headers[name];
+  // Other schemes (Basic…) are not Keyscope's and stay.
+  if (headers.authorization !== undefined && fromAuthorization(headers.authorization) !== undefined) delete headers.authorization;
+  if (sources.cookie && headers.cookie !== undefined) {
+    const rest = cookieHeaderWithout(headers.cookie, sources.cookie);
+    if (rest === "") delete headers.cookie;
+    else headers.cookie = rest;
+  }
+  return {
+    headers,
+    search: sources.queryParam ? searchWithout(request.search, sources.queryParam) : request.search,
+    body: sources.extensions ? bodyWithout(request.body) : request.body,
+  };
+}
+
 /** Values of cookie `name` in a Cookie header (RFC 6265 pairs separated by `;`). */
 export function cookieValues(header: string, name: string): string[] {
   const values: string[] = [];
@@ -97,6 +137,32 @@ function decodeCookie(value: string): string {
   } catch {
     return unquoted;
   }
+}
+
+/** The Cookie header without the pairs named `name`; "" when none is left. */
+function cookieHeaderWithout(header: string, name: string): string {
+  return header
+    .split(";")
+    .filter((pair) => {
+      const eq = pair.indexOf("=");
+      return pair.trim() !== "" && (eq === -1 || pair.slice(0, eq).trim() !== name);
+    })
+    .map((pair) => pair.trim())
+    .join("; ");
+}
+
+/** The query string without parameter `name` (however it was encoded); other parameters as sent. */
+function searchWithout(search: string, name: string): string {
+  if (search === "") return search;
+  const kept = search.slice(1).split("&").filter((part) => part !== "" && !new URLSearchParams(part).has(name));
+  return kept.length === 0 ? "" : `?${kept.join("&")}`;
+}
+
+function bodyWithout(body: unknown): unknown {
+  if (extensionsKey(body) === undefined) return body;
+  const { extensions, ...rest } = body as { extensions: Record<string, unknown> };
+  const { apiKey: _key, ...otherExtensions } = extensions;
+  return { ...rest, extensions: otherExtensions };
 }
 
 function extensionsKey(body: unknown): string | undefined {

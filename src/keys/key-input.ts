@@ -1,5 +1,5 @@
-import { NAME_PATTERN } from "../graphql/requires-key.ts";
-import { InputError } from "../service-errors.ts";
+import { NAME_PATTERN } from "./names.ts";
+import { InputError } from "../errors.ts";
 
 /** Limits on what a key's settings may hold. */
 export const KEY_LIMITS = {

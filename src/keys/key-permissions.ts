@@ -1,7 +1,7 @@
 import type { Principal } from "../auth/principal.ts";
 import { ADMIN_SCOPE } from "../auth/credential.ts";
 import type { UserRow } from "../db/schema/index.ts";
-import { InputError, NotFoundError, PermissionError } from "../service-errors.ts";
+import { InputError, NotFoundError, PermissionError } from "../errors.ts";
 
 /**
  * No escalation (SPEC §6): without admin power a key may only give scopes the calling key

@@ -4,11 +4,12 @@ import { announceChange } from "../auth/cache-invalidation.ts";
 import type { KeyCache } from "../auth/key-cache.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { KeyVerifier } from "../auth/verify-key.ts";
-import type { Clock } from "../clock.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import { defaultConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { ApiKeyRow, UserRow } from "../db/schema/index.ts";
 import { checkId, checkPage, createdAtCursor, toConnection, type Connection } from "../pagination.ts";
-import { InputError } from "../service-errors.ts";
+import { InputError } from "../errors.ts";
 import { findUserById } from "../users/user-repository.ts";
 import { generateKey, hashKey, isValidImportedValue, keyStart } from "./key-format.ts";
 import {
@@ -22,12 +23,16 @@ import {
 
 export interface KeyServiceOptions {
   db: Db;
+  /** Shared with the verifier: what the service changes, it evicts. */
   cache: KeyCache;
-  clock: Clock;
-  keyPrefix: string;
-  hashSecret: string | undefined;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default "ks" */
+  keyPrefix?: string;
+  /** @default undefined (plain SHA-256) */
+  hashSecret?: string | undefined;
   /** Live (unrevoked, unexpired) keys one user may hold. @default 100 */
-  maxKeysPerUser: number;
+  maxKeysPerUser?: number;
   /** Told when imported keys come or go, so that it looks up non-prefixed strings only then. */
   verifier?: Pick<KeyVerifier, "forgetImportedKeys">;
 }
@@ -78,7 +83,8 @@ export type KeyService = ReturnType<typeof createKeyService>;
  * change is evicted from the key cache right after it commits.
  */
 export function createKeyService(options: KeyServiceOptions) {
-  const { db, cache, clock, keyPrefix, hashSecret } = options;
+  const { db, cache, clock = systemClock, keyPrefix = defaultConfig.keyPrefix, hashSecret } = options;
+  const maxKeysPerUser = options.maxKeysPerUser ?? defaultConfig.limits.maxKeysPerUser;
 
   /** Checks settings, permissions and the per-user limit; inserts the key and its audit event. */
   async function insertChecked(principal: Principal, userId: string, input: KeySettingsInput, value: string, action: AuditAction): Promise<ApiKeyRow> {
@@ -88,8 +94,8 @@ export function createKeyService(options: KeyServiceOptions) {
       const owner = await findUserById(tx, userId);
       if (!owner) throw new InputError("userId", "No user has this id.");
       checkGrant(principal, owner, settings);
-      if ((await countLiveKeys(tx, owner.id, now)) >= options.maxKeysPerUser) {
-        throw new InputError("userId", `This user already holds the maximum of ${options.maxKeysPerUser} live keys.`);
+      if ((await countLiveKeys(tx, owner.id, now)) >= maxKeysPerUser) {
+        throw new InputError("userId", `This user already holds the maximum of ${maxKeysPerUser} live keys.`);
       }
       const hash = hashKey(value, hashSecret);
       if (action === "key.imported" && (await secretHashExists(tx, hash))) throw new InputError("value", "This value is already in use by a key.");

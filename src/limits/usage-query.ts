@@ -1,7 +1,7 @@
 import { and, asc, eq, gte, lt } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { keyUsage } from "../db/schema/index.ts";
-import { InputError } from "../service-errors.ts";
+import { InputError } from "../errors.ts";
 
 const HOUR = 3_600_000;
 /** @default the last 24 hours */

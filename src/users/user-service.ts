@@ -6,16 +6,18 @@ import { isOperator, type Principal } from "../auth/principal.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import type { UserRow } from "../db/schema/index.ts";
-import { NAME_PATTERN } from "../graphql/requires-key.ts";
+import { NAME_PATTERN } from "../keys/names.ts";
 import { checkAdmin } from "../keys/key-permissions.ts";
 import { checkId, checkPage, createdAtCursor, toConnection, type Connection } from "../pagination.ts";
-import { InputError, NotFoundError } from "../service-errors.ts";
+import { InputError, NotFoundError } from "../errors.ts";
 import { findUserByEmail, findUserById, findUserForUpdate, insertUser, lockActiveAdmins, pageUsers, updateUserRow } from "./user-repository.ts";
 
 export interface UserServiceOptions {
   db: Db;
+  /** Shared with the verifier: disabling or demoting a user evicts their keys. */
   cache: KeyCache;
-  clock: Clock;
+  /** @default systemClock */
+  clock?: Clock;
 }
 
 export type Role = "ADMIN" | "MEMBER";
@@ -96,6 +98,14 @@ export function createUserService(options: UserServiceOptions) {
     async getUser(principal: Principal, id: string): Promise<UserRow | null> {
       checkAdmin(principal);
       return (await findUserById(db, checkId("id", id))) ?? null;
+    },
+
+    /** The user with this email in any letter case (admins and the CLI). */
+    async getUserByEmail(principal: Principal, email: string): Promise<UserRow> {
+      checkAdmin(principal);
+      const user = await findUserByEmail(db, email);
+      if (!user) throw new NotFoundError(`No user has the email ${email}.`);
+      return user;
     },
 
     async pageUsers(principal: Principal, first: number | null | undefined, after: string | null | undefined): Promise<Connection<UserRow>> {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bootstrapAdmin } from "../../src/cli/bootstrap.ts";
+import { bootstrapAdmin } from "../../src/users/bootstrap-admin.ts";
 import { systemClock } from "../../src/clock.ts";
 import { openDatabase, type DatabaseOptions } from "../../src/db/client.ts";
 import { apiKeys, keyUsage } from "../../src/db/schema/index.ts";

@@ -4,16 +4,19 @@ import { ADMIN_SCOPE, SELF_SCOPE } from "../auth/credential.ts";
 import { KeyCache } from "../auth/key-cache.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
+import { ConflictError } from "../errors.ts";
 import { createKeyService, type IssuedKey } from "../keys/key-service.ts";
-import { ConflictError } from "../service-errors.ts";
-import { adminExists } from "../users/user-repository.ts";
-import { createUserService } from "../users/user-service.ts";
+import { adminExists } from "./user-repository.ts";
+import { createUserService } from "./user-service.ts";
 
 export interface BootstrapOptions {
   db: Db;
-  clock: Clock;
-  keyPrefix: string;
-  hashSecret: string | undefined;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default "ks" */
+  keyPrefix?: string;
+  /** @default undefined (plain SHA-256) */
+  hashSecret?: string | undefined;
 }
 
 /** The client type of the first admin's key. */
@@ -30,7 +33,8 @@ export async function bootstrapAdmin(options: BootstrapOptions, email: string): 
     if (await adminExists(tx)) {
       throw new ConflictError("An admin already exists; bootstrap only creates the first one. Ask an admin for a key.");
     }
-    const services = { db: tx, cache: new KeyCache({ ttlSeconds: 1, maxEntries: 1 }), clock: options.clock };
+    // Services of this transaction only; creating evicts nothing, so their cache stays empty.
+    const services = { db: tx, cache: new KeyCache({ maxEntries: 1 }), clock: options.clock };
     const user = await createUserService(services).createUser(CLI_PRINCIPAL, { email, role: "ADMIN", clientTypes: [BOOTSTRAP_CLIENT_TYPE] });
     const keys = createKeyService({ ...services, keyPrefix: options.keyPrefix, hashSecret: options.hashSecret, maxKeysPerUser: 1 });
     return keys.createKey(CLI_PRINCIPAL, {

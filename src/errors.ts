@@ -1,0 +1,189 @@
+import { GraphQLError } from "graphql";
+
+/**
+ * Keyscope's one vocabulary of refusals, below every layer: services throw the classes below,
+ * the request path builds GraphQLErrors from the table, and `classify` turns either into what a
+ * GraphQL response or the CLI shows. Messages are plain English and never contain a key.
+ */
+
+/** `extensions.code` values Keyscope answers with. */
+export const ErrorCode = {
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  RATE_LIMITED: "RATE_LIMITED",
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  BAD_REQUEST: "BAD_REQUEST",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Every `extensions.reason`, with its code and HTTP status (200: a field error, the rest of the
+ * data is returned). `message` is the whole message, or the default for reasons whose message
+ * names a field or a scope.
+ */
+export const REASONS = {
+  // A presented key that fails fails the whole request (SPEC §4).
+  KEY_MALFORMED: { code: ErrorCode.UNAUTHENTICATED, status: 401, message: "The API key is not in a valid format. Check that it was copied whole." },
+  KEY_INVALID: { code: ErrorCode.UNAUTHENTICATED, status: 401, message: "The API key is not recognised." },
+  KEY_EXPIRED: { code: ErrorCode.UNAUTHENTICATED, status: 401, message: "The API key has expired." },
+  KEY_REVOKED: { code: ErrorCode.UNAUTHENTICATED, status: 401, message: "The API key has been revoked." },
+  KEY_DISABLED: { code: ErrorCode.UNAUTHENTICATED, status: 401, message: "The API key is disabled, or its owner is." },
+  AMBIGUOUS_KEY: { code: ErrorCode.UNAUTHENTICATED, status: 401, message: "The request carries more than one API key. Send exactly one." },
+  KEY_STORE_UNAVAILABLE: { code: ErrorCode.SERVICE_UNAVAILABLE, status: 503, message: "API keys cannot be checked right now. Try again shortly." },
+  TOO_MANY_FAILED_ATTEMPTS: { code: ErrorCode.RATE_LIMITED, status: 429, message: "Too many failed API key checks from this address." },
+  // The directive's refusals: one field each.
+  KEY_MISSING: { code: ErrorCode.UNAUTHENTICATED, status: 200, message: "This field requires an API key. Send one in the X-API-Key header." },
+  CLIENT_TYPE_NOT_ALLOWED: { code: ErrorCode.FORBIDDEN, status: 200, message: "This field requires another client type." },
+  SCOPE_MISSING: { code: ErrorCode.FORBIDDEN, status: 200, message: "This field requires a scope this key does not hold." },
+  // The services' refusals (no escalation, SPEC §6).
+  SCOPE_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "You can only give scopes your own key holds." },
+  CLIENT_TYPE_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "This client type is not allowed for your keys." },
+  USER_NOT_ALLOWED: { code: ErrorCode.FORBIDDEN, status: 200, message: "Only admins can issue keys to other users." },
+  KEY_NOT_MANAGEABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "This key holds scopes your key does not." },
+  ADMIN_REQUIRED: { code: ErrorCode.FORBIDDEN, status: 200, message: "This needs admin power (keys:admin on a key of an ADMIN user)." },
+} as const satisfies Record<string, { code: ErrorCode; status: number; message: string }>;
+
+export type Reason = keyof typeof REASONS;
+/** Why a presented key did not authenticate the request (SPEC §4). */
+export type KeyFailureReason = "KEY_MALFORMED" | "KEY_INVALID" | "KEY_EXPIRED" | "KEY_REVOKED" | "KEY_DISABLED" | "AMBIGUOUS_KEY";
+/** Why the directive refused a field. */
+export type GuardReason = "KEY_MISSING" | "CLIENT_TYPE_NOT_ALLOWED" | "SCOPE_MISSING";
+/** Why a service refused a caller's request. */
+export type PermissionReason = "SCOPE_NOT_GRANTABLE" | "CLIENT_TYPE_NOT_GRANTABLE" | "USER_NOT_ALLOWED" | "KEY_NOT_MANAGEABLE" | "ADMIN_REQUIRED";
+
+// ---- What services throw: independent of GraphQL and HTTP. ----
+
+/** Bad input: names the input field and changes nothing. */
+export class InputError extends Error {
+  override name = "InputError";
+  /** The input field at fault, e.g. `email` or `rateLimit.limit`. */
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+/** The caller may not do this with this input (e.g. grant a scope it does not hold). */
+export class PermissionError extends Error {
+  override name = "PermissionError";
+  /** `field`: the input field at fault, or "" when the whole operation is refused. */
+  constructor(readonly field: string, readonly reason: PermissionReason, message: string = REASONS[reason].message) {
+    super(message);
+  }
+}
+
+/** Also the answer for what exists but is not the caller's: others' keys do not exist for you. */
+export class NotFoundError extends Error {
+  override name = "NotFoundError";
+}
+
+/** The operation is refused whatever the input (e.g. bootstrap when an admin exists). */
+export class ConflictError extends Error {
+  override name = "ConflictError";
+}
+
+// ---- One refusal, as every surface shows it. ----
+
+export interface Classified {
+  code: ErrorCode;
+  message: string;
+  reason?: Reason;
+  /** The input field at fault. */
+  field?: string;
+}
+
+/**
+ * What an error means to a client: its code, message, reason and field. Undefined for errors
+ * Keyscope does not know (bugs, broken infrastructure): those are logged and hidden.
+ */
+export function classify(error: unknown): Classified | undefined {
+  if (error instanceof InputError) return { code: ErrorCode.BAD_USER_INPUT, message: error.message, field: error.field };
+  if (error instanceof PermissionError) {
+    return { code: ErrorCode.FORBIDDEN, message: error.message, reason: error.reason, ...(error.field ? { field: error.field } : {}) };
+  }
+  if (error instanceof NotFoundError) return { code: ErrorCode.NOT_FOUND, message: error.message };
+  if (error instanceof ConflictError) return { code: ErrorCode.CONFLICT, message: error.message };
+  return undefined;
+}
+
+// ---- GraphQLErrors of the request path. ----
+
+export const WWW_AUTHENTICATE = 'ApiKey realm="keyscope", header="X-API-Key"';
+
+/** A presented key was refused: 401 for the whole request. */
+export function keyRejected(reason: KeyFailureReason): GraphQLError {
+  return requestError(reason, REASONS[reason].message, [["www-authenticate", WWW_AUTHENTICATE]]);
+}
+
+/** The key store could not be asked and the key was not in the cache: 503. */
+export function keyStoreUnavailable(): GraphQLError {
+  return requestError("KEY_STORE_UNAVAILABLE", REASONS.KEY_STORE_UNAVAILABLE.message, [["retry-after", "5"]]);
+}
+
+/** Too many failed key checks from this address: 429 for key-bearing requests. */
+export function tooManyFailures(retryAfterSeconds: number): GraphQLError {
+  return requestError("TOO_MANY_FAILED_ATTEMPTS", `${REASONS.TOO_MANY_FAILED_ATTEMPTS.message} Retry in ${retryAfterSeconds} s.`, [
+    ["retry-after", String(retryAfterSeconds)],
+  ]);
+}
+
+/** A rate-limit standing, as the `RateLimit-*` headers show it. */
+export interface RateStanding {
+  limit: number;
+  remaining: number;
+  /** Seconds until the window resets. */
+  resetSeconds: number;
+}
+
+/** Adds the `RateLimit-*` headers (IETF draft names) for a decision; no array per request. */
+export function addRateLimitHeaders(d: RateStanding, add: (name: string, value: string) => void): void {
+  add("ratelimit-limit", String(d.limit));
+  add("ratelimit-remaining", String(d.remaining));
+  add("ratelimit-reset", String(d.resetSeconds));
+}
+
+/** The key is over its rate limit: 429 for the whole request, nothing runs. SPEC §4 gives no reason. */
+export function rateLimited(d: RateStanding): GraphQLError {
+  const headers = new Map([["retry-after", String(d.resetSeconds)]]);
+  addRateLimitHeaders(d, (name, value) => headers.set(name, value));
+  return new GraphQLError(`This API key is over its rate limit of ${d.limit} requests. Retry in ${d.resetSeconds} s.`, {
+    extensions: { code: ErrorCode.RATE_LIMITED, http: { status: 429, headers } },
+  });
+}
+
+/** No key, and the field needs one: a field error, the rest of the data is returned. */
+export function keyMissing(coordinate: string): GraphQLError {
+  return fieldError("KEY_MISSING", `${coordinate} requires an API key. Send one in the X-API-Key header.`);
+}
+
+export function clientTypeNotAllowed(coordinate: string, allowed: readonly string[]): GraphQLError {
+  return fieldError("CLIENT_TYPE_NOT_ALLOWED", `${coordinate} requires a key of client type ${orList(allowed)}.`);
+}
+
+export function scopeMissing(coordinate: string, missing: readonly string[]): GraphQLError {
+  const noun = missing.length === 1 ? "scope" : "scopes";
+  return fieldError("SCOPE_MISSING", `${coordinate} requires ${noun} ${andList(missing)}, which this key does not hold.`);
+}
+
+/** `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`. */
+export const orList = (items: readonly string[]) => joinWith(quote(items), "or");
+export const andList = (items: readonly string[]) => joinWith(quote(items), "and");
+
+function requestError(reason: Reason, message: string, headers: [string, string][]): GraphQLError {
+  const { code, status } = REASONS[reason];
+  return new GraphQLError(message, { extensions: { code, reason, http: { status, headers: new Map(headers) } } });
+}
+
+function fieldError(reason: GuardReason, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: REASONS[reason].code, reason } });
+}
+
+const quote = (items: readonly string[]) => items.map((item) => `'${item}'`);
+
+function joinWith(items: string[], word: string): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} ${word} ${items.at(-1)}`;
+}

@@ -1,0 +1,39 @@
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import type { GraphQLSchema } from "graphql";
+import type { KeyscopeConfig } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { createErrorFormatter } from "./format-error.ts";
+
+/** Apollo Server with Keyscope's limits (graphql-armor and the parser) and error formatting. */
+export function createApollo<TContext extends BaseContext>(config: KeyscopeConfig, logger: Logger, schema: GraphQLSchema): ApolloServer<TContext> {
+  const armor = new ApolloArmor({
+    // Fragments are not levels: without flattening, every spread adds two to the depth.
+    maxDepth: { n: config.limits.maxDepth, flattenFragments: true },
+    maxAliases: { n: config.limits.maxAliases },
+    // Counted by graphql-js's own parser (parseOptions below): armor's Apollo plugin throws from a
+    // hook, which turns every syntax error and every refused query into an HTTP 500.
+    maxTokens: { enabled: false },
+    // Suggestions ("Did you mean …?") reveal the schema; hidden in production by formatError, which
+    // also catches the enum-value hints that armor's pattern misses.
+    blockFieldSuggestion: { enabled: false },
+    costLimit: { enabled: false },
+  }).protect();
+  return new ApolloServer<TContext>({
+    schema,
+    introspection: config.introspection,
+    // Expected refusals need no stack, and unexpected errors are masked (format-error.ts).
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    // Whoever owns the process stops the server (main.ts on SIGTERM). Apollo's own handler would
+    // re-raise the signal once Apollo alone has stopped, killing the process mid-drain (exit 143).
+    stopOnTerminationSignals: false,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: armor.validationRules,
+    // graphql-armor's typings come from Apollo's CJS build; the plugins are the same objects.
+    plugins: armor.plugins as unknown as ApolloServerPlugin<TContext>[],
+    formatError: createErrorFormatter(logger, { hideSuggestions: config.production }),
+    logger: logger.child({ component: "apollo" }) as never,
+    nodeEnv: config.production ? "production" : "development",
+  });
+}
