@@ -30,9 +30,17 @@ export async function startBareApollo(): Promise<RunningStack> {
           httpGraphQLRequest: { method: req.method ?? "POST", headers, search: "", body },
           context: async () => ({}),
         });
-        for (const [name, value] of response.headers) res.setHeader(name, value);
-        res.statusCode = response.status ?? 200;
-        if (response.body.kind === "complete") return void res.end(response.body.string);
+        // Written as Keyscope writes it (src/http/graphql-route.ts): one writeHead with a flat
+        // list and the length, so that the response costs node:http the same in both.
+        const head: string[] = [];
+        for (const [name, value] of response.headers) head.push(name, value);
+        if (response.body.kind === "complete") {
+          const text = response.body.string;
+          head.push("content-length", String(Buffer.byteLength(text)));
+          res.writeHead(response.status ?? 200, head);
+          return void res.end(text);
+        }
+        res.writeHead(response.status ?? 200, head);
         for await (const chunk of response.body.asyncIterator) res.write(chunk);
         res.end();
       })
