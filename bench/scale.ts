@@ -244,7 +244,8 @@ function printFlood({ rounds, alone, validMicrosPerRequest }: Flood, before: Cou
   console.log(`  target: during ÷ alone ≥ 0.9 (median of the rounds' own ratios [interval]): ${show(r)} ${verdict(r, 0.9)}`);
   console.log(`  the flood's own load generator used ${(100 * floodCpu).toFixed(0)}% of a core (same two cores)`);
   console.log(
-    `  server CPU: ${validMicrosPerRequest.toFixed(0)} µs per valid request (no flood); ${alone.serverMicrosPerRequest.toFixed(0)} µs per forged one ` +
+    `  server CPU: ${validMicrosPerRequest.toFixed(0)} µs per valid request (no flood); ${alone.serverMicrosPerRequest.toFixed(0)} µs per forged one, ` +
+      `${(alone.serverMicrosPerRequest / validMicrosPerRequest).toFixed(1)}× ` +
       `(the flood alone, ${(alone.report.sent / settings.seconds).toFixed(0)} req/s sent: ${JSON.stringify(alone.report.statuses)})`,
   );
   console.log(`  forged requests in all ${forged} (${skipped} more not sent: ${alone.report.maxInFlight} in flight already), answers ${JSON.stringify(statuses)}`);
