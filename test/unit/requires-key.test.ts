@@ -114,7 +114,7 @@ function buildRaw(typeDefs: string = sdl, withResolvers = true): GraphQLSchema {
 const schema = requiresKeyTransform(buildRaw());
 
 function keyOf(clientType: string, ...scopes: string[]): AuthenticatedKey {
-  return { id: "key-1", userId: "user-1", clientType, scopes: new Set(scopes), ownerRole: "MEMBER", rateLimit: null };
+  return { id: "key-1", secretId: "secret-1", userId: "user-1", clientType, scopes: new Set(scopes), ownerRole: "MEMBER", rateLimit: null };
 }
 
 /** Runs a query synchronously: graphqlSync throws if anything returned a promise. */
