@@ -7,6 +7,7 @@ import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postGraphQL, send } from "../helpers/http.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
+import { waitFor } from "../helpers/wait-for.ts";
 
 const MAX_BODY = 2048;
 
@@ -138,7 +139,7 @@ describe("the connection cap", () => {
     const drops: unknown[] = [];
     server.app.httpServer.on("drop", (data) => drops.push(data));
     const held = await Promise.all(Array.from({ length: CAP }, () => rawClient(server.url)));
-    await until(async () => (await connections(server)) === CAP);
+    await waitFor("the server counts the held connections", async () => (await connections(server)) === CAP, 10_000, 10);
 
     const extra = await rawClient(server.url);
     extra.socket.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
@@ -151,7 +152,7 @@ describe("the connection cap", () => {
     expect(held[0]!.text()).toMatch(/^HTTP\/1\.1 200 /);
 
     // One place is free again: a new client is served.
-    await until(async () => (await connections(server)) < CAP);
+    await waitFor("the server counts one connection less", async () => (await connections(server)) < CAP, 10_000, 10);
     expect((await send(server.url.replace("/graphql", "/healthz"), { headers: [["connection", "close"]] })).status).toBe(200);
     for (const client of held) client.socket.destroy();
   });
@@ -197,18 +198,11 @@ async function writeUntilClosed(socket: Socket, total: number, chunked: boolean)
 
 /** The server's side of a client socket, among those it accepted (matched by the client's port). */
 async function serverSocketOf(accepted: Socket[], client: Socket): Promise<Socket> {
-  let match: Socket | undefined;
-  await until(async () => (match = accepted.find((s) => s.remotePort === client.localPort)) !== undefined);
-  return match!;
+  return waitFor("the server accepts the connection", () => accepted.find((s) => s.remotePort === client.localPort), 10_000, 5);
 }
 
 function connections(server: TestServer): Promise<number> {
   return new Promise((resolve, reject) => server.app.httpServer.getConnections((error, count) => (error ? reject(error) : resolve(count))));
-}
-
-/** Waits for a condition; the test's own timeout is the backstop. */
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await sleep(10);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,7 @@ import { randomInt } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/key-format.ts";
 import { databaseKinds } from "../helpers/databases.ts";
-import { postFrom, type HttpResponse } from "../helpers/http.ts";
+import { postGraphQL, type HttpResponse } from "../helpers/http.ts";
 import { ADMIN_SCOPES } from "../helpers/management.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
@@ -27,7 +27,9 @@ describe.each(databaseKinds)("trusted proxies on %s", (kind) => {
   afterAll(() => server?.close());
 
   const from = (peer: string, forwardedFor: string | undefined, headers: [string, string][] = [], query = "{ products { id } }") =>
-    postFrom(peer, server.url, { query }, [...headers, ...(forwardedFor === undefined ? [] : ([["x-forwarded-for", forwardedFor]] as [string, string][]))]);
+    postGraphQL(server.url, { query }, [...headers, ...(forwardedFor === undefined ? [] : ([["x-forwarded-for", forwardedFor]] as [string, string][]))], {
+      localAddress: peer,
+    });
   const fail = (peer: string, forwardedFor?: string) => from(peer, forwardedFor, [apiKey(generateKey("ks"))]);
 
   /** Throttled (429) after LIMIT failures from what the server takes to be one address. */
