@@ -93,7 +93,7 @@ export async function createKeyscopeServer(options: KeyscopeServerOptions = {}):
 /** The doors on the core: Apollo behind the GraphQL route, health routes, one HTTP server. */
 async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOptions["context"]): Promise<KeyscopeServer> {
   const { config, logger, database, usage } = core;
-  const apollo = createApollo<KeyscopeContext>(config, logger, schema);
+  const apollo = createApollo<KeyscopeContext>(config, logger, schema, core.clock);
   await apollo.start();
   const context = async (request: KeyRequest): Promise<KeyscopeContext> => {
     const auth = await core.authenticate(request);

@@ -1,12 +1,14 @@
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { GraphQLSchema } from "graphql";
+import type { Clock } from "../clock.ts";
 import type { KeyscopeConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import { costLimitPlugin, managementCost } from "./cost-limit.ts";
 import { createErrorFormatter } from "./format-error.ts";
 
-/** Apollo Server with Keyscope's limits (graphql-armor and the parser) and error formatting. */
-export function createApollo<TContext extends BaseContext>(config: KeyscopeConfig, logger: Logger, schema: GraphQLSchema): ApolloServer<TContext> {
+/** Apollo Server with Keyscope's limits (graphql-armor, the parser, the cost limit) and error formatting. */
+export function createApollo<TContext extends BaseContext>(config: KeyscopeConfig, logger: Logger, schema: GraphQLSchema, clock?: Clock): ApolloServer<TContext> {
   const armor = new ApolloArmor({
     // Fragments are not levels: without flattening, every spread adds two to the depth.
     maxDepth: { n: config.limits.maxDepth, flattenFragments: true },
@@ -17,6 +19,7 @@ export function createApollo<TContext extends BaseContext>(config: KeyscopeConfi
     // Suggestions ("Did you mean …?") reveal the schema; hidden in production by formatError, which
     // also catches the enum-value hints that armor's pattern misses.
     blockFieldSuggestion: { enabled: false },
+    // armor's costLimit cannot weigh lists by their size; cost-limit.ts does, below.
     costLimit: { enabled: false },
   }).protect();
   return new ApolloServer<TContext>({
@@ -31,7 +34,10 @@ export function createApollo<TContext extends BaseContext>(config: KeyscopeConfi
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: armor.validationRules,
     // graphql-armor's typings come from Apollo's CJS build; the plugins are the same objects.
-    plugins: armor.plugins as unknown as ApolloServerPlugin<TContext>[],
+    plugins: [
+      ...(armor.plugins as unknown as ApolloServerPlugin<TContext>[]),
+      costLimitPlugin<TContext>({ maxCost: config.limits.maxCost, ...managementCost(clock) }),
+    ],
     formatError: createErrorFormatter(logger, { hideSuggestions: config.production }),
     logger: logger.child({ component: "apollo" }) as never,
     nodeEnv: config.production ? "production" : "development",

@@ -24,7 +24,7 @@ const defaults: KeyscopeConfig = {
   keySources: { queryParam: undefined, cookie: undefined, headers: [], extensions: false },
   cache: { ttlSeconds: 30, maxEntries: 10_000 },
   limits: {
-    maxBodyBytes: 102_400, maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxKeysPerUser: 100,
+    maxBodyBytes: 102_400, maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxCost: 5000, maxKeysPerUser: 100,
     rateLimit: { limit: 1000, windowSeconds: 60 },
     failedAuth: { limit: 20, windowSeconds: 60 },
   },
@@ -93,6 +93,7 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_MAX_DEPTH: "5",
       KEYSCOPE_MAX_ALIASES: "3",
       KEYSCOPE_MAX_TOKENS: "200",
+      KEYSCOPE_MAX_QUERY_COST: "900",
       KEYSCOPE_RATE_LIMIT_REQUESTS: "50",
       KEYSCOPE_RATE_LIMIT_WINDOW_SECONDS: "10",
       KEYSCOPE_FAILED_AUTH_LIMIT: "5",
@@ -113,7 +114,7 @@ describe("loadConfig: every variable", () => {
       keySources: { queryParam: "api_key", cookie: "mia_client_key", headers: ["secret", "client-key", "x-token"], extensions: true },
       cache: { ttlSeconds: 60, maxEntries: 500 },
       limits: {
-        maxBodyBytes: 2048, maxDepth: 5, maxAliases: 3, maxTokens: 200, maxKeysPerUser: 7,
+        maxBodyBytes: 2048, maxDepth: 5, maxAliases: 3, maxTokens: 200, maxCost: 900, maxKeysPerUser: 7,
         rateLimit: { limit: 50, windowSeconds: 10 },
         failedAuth: { limit: 5, windowSeconds: 300 },
       },
@@ -130,7 +131,7 @@ describe("loadConfig: every variable", () => {
         "KEYSCOPE_KEY_PREFIX", "LOG_LEVEL", "KEYSCOPE_KEY_QUERY_PARAM", "KEYSCOPE_KEY_COOKIE", "KEYSCOPE_KEY_HEADERS",
         "KEYSCOPE_KEY_IN_EXTENSIONS", "KEYSCOPE_CACHE_TTL_SECONDS", "KEYSCOPE_CACHE_MAX_ENTRIES",
         "KEYSCOPE_MAX_KEYS_PER_USER", "KEYSCOPE_INTROSPECTION", "KEYSCOPE_MAX_BODY_BYTES", "KEYSCOPE_MAX_DEPTH",
-        "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS",
+        "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS", "KEYSCOPE_MAX_QUERY_COST",
       ]),
     );
     expect(new Set(envVariables).size).toBe(envVariables.length);
@@ -188,6 +189,8 @@ describe("loadConfig: every variable", () => {
     ["KEYSCOPE_MAX_ALIASES", "10000", "maxAliases", 10_000],
     ["KEYSCOPE_MAX_TOKENS", "10", "maxTokens", 10],
     ["KEYSCOPE_MAX_TOKENS", "1000000", "maxTokens", 1_000_000],
+    ["KEYSCOPE_MAX_QUERY_COST", "1", "maxCost", 1],
+    ["KEYSCOPE_MAX_QUERY_COST", "1000000000", "maxCost", 1_000_000_000],
   ])("accepts %s=%s at the edge of its range", (name, value, field, expected) => {
     const config = loadConfig({ [name]: value });
     const group = name.startsWith("KEYSCOPE_CACHE_") ? "cache" : "limits";
@@ -258,6 +261,10 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_MAX_ALIASES", "10001"],
   ["KEYSCOPE_MAX_TOKENS", "9"],
   ["KEYSCOPE_MAX_TOKENS", "1000001"],
+  ["KEYSCOPE_MAX_QUERY_COST", "0"],
+  ["KEYSCOPE_MAX_QUERY_COST", "1000000001"],
+  ["KEYSCOPE_MAX_QUERY_COST", "5e3"],
+  ["KEYSCOPE_MAX_QUERY_COST", "off"],
   ["KEYSCOPE_MAX_TOKENS", "99999999999999999999999"],
   ["KEYSCOPE_RATE_LIMIT_REQUESTS", "0"],
   ["KEYSCOPE_RATE_LIMIT_REQUESTS", "ten"],
