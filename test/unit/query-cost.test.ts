@@ -172,7 +172,7 @@ describe("the management schema's costs (the default limit is 5000)", () => {
     }),
   });
   const management = managementCost({ now: () => Date.parse("2026-03-01T12:30:00Z") });
-  const costOf = (source: string) => verdict(schema, source, undefined, management);
+  const costOf = (source: string, variables?: Record<string, unknown>) => verdict(schema, source, variables, management);
 
   // The README lists the same figures (section "Query limits").
   const ordinary: [string, string, number][] = [
@@ -185,10 +185,19 @@ describe("the management schema's costs (the default limit is 5000)", () => {
     ["users(first: 20), each with its keys", "{ users(first: 20) { edges { node { email apiKeys { id name status } } } } }", 1 + 20 * (1 + 1 + 100)],
     ["one key with a week of usage", '{ apiKey(id: "7d0e9b54-3f7a-4c59-9d6b-0f1e2d3c4b5a") { name usage(since: "2026-02-22T12:00:00Z") { requests } } }', 1 + 169],
     ["me, my user and my keys", "{ me { apiKey { id } user { email apiKeys { id name } } } }", 1 + 1 + 1 + 100],
+    // The console's heaviest (console/src/api.ts): every key, 20 a page, with rate limit, owner and usage; a key's
+    // detail with a day and a week of usage; the usage of 10 keys at once.
+    ["the console's page of every key",
+      "query ($f: ApiKeyFilter, $n: Int) { apiKeys(filter: $f, first: $n) { edges { node { id rateLimit { limit } owner { id email } usage { requests } } } pageInfo { hasNextPage } totalCount } }",
+      1 + 20 * (1 + 1 + 1 + 1 + 24) + 1],
+    ["the console's key detail",
+      '{ apiKey(id: "7d0e9b54-3f7a-4c59-9d6b-0f1e2d3c4b5a") { rateLimit { limit } owner { id } day: usage(since: "2026-02-28T13:00:00Z") { requests } week: usage(since: "2026-02-22T13:00:00Z") { requests } } }',
+      1 + 1 + 1 + 24 + 168],
+    ["the console's usage of 10 keys", `{ ${Array.from({ length: 10 }, (_, i) => `k${i}: apiKey(id: "7d0e9b54-3f7a-4c59-9d6b-0f1e2d3c4b5a") { id usage { requests } }`).join(" ")} }`, 10 * 25],
   ];
 
   it.each(ordinary.map(([what, source, expected]) => ({ what, source, expected })))("$what costs $expected, at most half the limit", ({ source, expected }) => {
-    expect(costOf(source)).toEqual(costs(expected));
+    expect(costOf(source, { n: 20 })).toEqual(costs(expected));
     expect(expected).toBeLessThanOrEqual(defaultConfig.limits.maxCost / 2);
   });
 
