@@ -45,7 +45,11 @@ export const REASONS = {
   SCOPE_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "You can only give scopes your own key holds." },
   CLIENT_TYPE_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "This client type is not allowed for your keys." },
   USER_NOT_ALLOWED: { code: ErrorCode.FORBIDDEN, status: 200, message: "Only admins can issue keys to other users." },
-  KEY_NOT_MANAGEABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "This key holds scopes your key does not." },
+  EXPIRY_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "A key you give or change must expire no later than your own key." },
+  RATE_LIMIT_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "A key you give or change must have a rate limit no higher than your own key's." },
+  EXPIRED_KEY_FINAL: { code: ErrorCode.FORBIDDEN, status: 200, message: "This key has expired; only an admin can extend it. Issue a new key instead." },
+  SWITCHED_OFF_BY_ADMIN: { code: ErrorCode.FORBIDDEN, status: 200, message: "An admin switched this key off; only an admin can switch it on." },
+  KEY_NOT_MANAGEABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "This key holds more than your key does." },
   ADMIN_REQUIRED: { code: ErrorCode.FORBIDDEN, status: 200, message: "This needs admin power (keys:admin on a key of an ADMIN user)." },
   // Refused before execution: nothing runs (SPEC §8, every query's cost bounded before it runs).
   QUERY_COST_EXCEEDED: { code: ErrorCode.QUERY_TOO_COSTLY, status: 400, message: "The query would cost more than this server allows." },
@@ -59,7 +63,15 @@ export type KeyFailureReason = "KEY_MALFORMED" | "KEY_INVALID" | "KEY_EXPIRED" |
 export type GuardReason = "KEY_MISSING" | "CLIENT_TYPE_NOT_ALLOWED" | "SCOPE_MISSING";
 /** Why a service refused a caller's request. */
 export type PermissionReason =
-  | "SCOPE_NOT_GRANTABLE" | "CLIENT_TYPE_NOT_GRANTABLE" | "USER_NOT_ALLOWED" | "KEY_NOT_MANAGEABLE" | "ADMIN_REQUIRED"
+  | "SCOPE_NOT_GRANTABLE"
+  | "CLIENT_TYPE_NOT_GRANTABLE"
+  | "EXPIRY_NOT_GRANTABLE"
+  | "RATE_LIMIT_NOT_GRANTABLE"
+  | "EXPIRED_KEY_FINAL"
+  | "SWITCHED_OFF_BY_ADMIN"
+  | "USER_NOT_ALLOWED"
+  | "KEY_NOT_MANAGEABLE"
+  | "ADMIN_REQUIRED"
   // A service asks for the scope the matching top-level field needs (every path guarded alike).
   | "SCOPE_MISSING";
 

@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import type { AuthenticatedKey } from "../../src/auth/credential.ts";
 
 export function keyOf(clientType: string, ...scopes: string[]): AuthenticatedKey {
-  return { id: "key-1", userId: "user-1", clientType, scopes: new Set(scopes), ownerRole: "MEMBER", rateLimit: null };
+  return { id: "key-1", secretId: "secret-1", userId: "user-1", clientType, scopes: new Set(scopes), ownerRole: "MEMBER", rateLimit: null };
 }
 
 /** Errors as plain objects, to compare whole. */

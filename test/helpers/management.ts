@@ -5,7 +5,7 @@ import type { HttpResponse } from "./http.ts";
 import { apiKey, type TestServer } from "./server.ts";
 
 /** Every field of an ApiKey except usage. */
-export const KEY_FIELDS = `id name description clientType scopes start status active expiresAt createdAt updatedAt lastUsedAt revokedAt
+export const KEY_FIELDS = `id name description clientType scopes start status active switchedOffBy expiresAt createdAt updatedAt lastUsedAt revokedAt
   rateLimit { limit windowSeconds } owner { id email }`;
 export const USER_FIELDS = "id email name role clientTypes disabled createdAt";
 export const EVENT_FIELDS = "id at action actorUserId actorKeyId targetKeyId targetUserId ip changes";

@@ -16,7 +16,7 @@ import {
   type GraphQLSchema,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
+import { CLI_PRINCIPAL, type Principal } from "../../src/auth/principal.ts";
 import { apiKeys, auditEvents } from "../../src/db/schema/index.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import { ADMIN_SCOPES, MANAGEMENT_LIMITS } from "../helpers/management.ts";
@@ -246,7 +246,9 @@ describe.each(databaseKinds)("every path to keys, users and audit events is guar
   });
 
   it("the service decides for every path: own keys need keys:self, anyone else's admin power", async () => {
-    const as = (key: Key, scopes: string[], isAdmin = false) => ({ userId: key.userId, keyId: key.keyId, ip: null, admin: isAdmin, scopes: new Set(scopes) });
+    const as = (key: Key, scopes: string[], isAdmin = false): Principal => ({
+      userId: key.userId, keyId: key.keyId, ip: null, admin: isAdmin, scopes: new Set(scopes), callingKey: { clientType: "mobile", expiresAt: null, rateLimit: null },
+    });
     const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
     // Others' keys do not exist for you: an empty list, as for a user without keys.
     expect(await server.app.keys.listKeysOfUser(as(member, ["keys:self"]), victim.keys[0]!.userId, null)).toEqual([]);

@@ -112,7 +112,7 @@ describe.each(databaseKinds)("management queries on %s", (kind) => {
       const data = await ok(server, owner.secret, QUERY, { id: owner.keyId });
       expect(data.apiKey).toEqual({
         id: owner.keyId, name: "test key", description: null, clientType: "mobile", scopes: ["keys:self"], start: owner.secret.slice(0, 7),
-        status: "ACTIVE", active: true, expiresAt: null, createdAt: expect.any(String), updatedAt: expect.any(String),
+        status: "ACTIVE", active: true, switchedOffBy: null, expiresAt: null, createdAt: expect.any(String), updatedAt: expect.any(String),
         lastUsedAt: ANY_LAST_USED, revokedAt: null, rateLimit: null,
         owner: { id: owner.userId, email: "own-key@example.com" },
       });
