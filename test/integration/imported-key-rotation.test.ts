@@ -1,10 +1,13 @@
 // SPEC §2 and §6: an imported key rotated with a grace period. Its old value (chosen elsewhere,
 // without the key prefix) is looked up only while an imported secret lives, and must work for
 // the grace period like any old secret — also when it is the only imported key.
+import type { KeyFailureReason } from "../../src/errors.ts";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { databaseKinds } from "../helpers/databases.ts";
-import { expectUnauthenticated, manualClock, MANAGEMENT_LIMITS } from "../helpers/management.ts";
+import { MANAGEMENT_LIMITS } from "../helpers/management.ts";
+import { manualClock } from "../helpers/manual-clock.ts";
+import { expectUnauthenticated } from "../helpers/refusals.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
 const GUARDED = "{ inventory { quantity } }";
@@ -31,7 +34,7 @@ describe.each(databaseKinds)("rotating an imported key on %s", (kind) => {
     const res = await server!.query(GUARDED, [apiKey(secret)]);
     return res.status === 200 && Array.isArray(res.json.data?.inventory);
   };
-  const expectRefused = async (secret: string, reason: string) => expectUnauthenticated(await server!.query(GUARDED, [apiKey(secret)]), reason);
+  const expectRefused = async (secret: string, reason: KeyFailureReason) => expectUnauthenticated(await server!.query(GUARDED, [apiKey(secret)]), reason);
 
   it("the only imported key, rotated with a grace period: its old value works until the grace period ends, then is malformed", async () => {
     const imported = await importKey();

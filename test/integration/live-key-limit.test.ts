@@ -7,7 +7,8 @@ import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { apiKeys } from "../../src/db/schema/index.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import type { HttpResponse } from "../helpers/http.ts";
-import { ADMIN_SCOPES, manualClock, MANAGEMENT_LIMITS } from "../helpers/management.ts";
+import { ADMIN_SCOPES, MANAGEMENT_LIMITS } from "../helpers/management.ts";
+import { manualClock } from "../helpers/manual-clock.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
 const LIMIT = 10;

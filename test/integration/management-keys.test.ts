@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, auditEvents, keySecrets } from "../../src/db/schema/index.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import {
-  ADMIN_SCOPES, ANY_LAST_USED, expectBadInput, expectFieldError, expectUnauthenticated, KEY_FIELDS, manualClock, ok, UNKNOWN_ID,
+  ADMIN_SCOPES, ANY_LAST_USED, expectBadInput, expectFieldError, KEY_FIELDS, ok, UNKNOWN_ID,
   MANAGEMENT_LIMITS,
 } from "../helpers/management.ts";
+import { manualClock } from "../helpers/manual-clock.ts";
+import { expectUnauthenticated } from "../helpers/refusals.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
 const GUARDED = "{ inventory { quantity } }";

@@ -8,7 +8,8 @@ import { apiKeys, keySecrets } from "../../src/db/schema/index.ts";
 import type { RateLimitPolicy } from "../../src/limits/rate-limit.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import type { HttpResponse } from "../helpers/http.ts";
-import { ADMIN_SCOPES, manualClock, ok } from "../helpers/management.ts";
+import { ADMIN_SCOPES, ok } from "../helpers/management.ts";
+import { manualClock } from "../helpers/manual-clock.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
 const KEY = "id status active switchedOffBy expiresAt rateLimit { limit windowSeconds } scopes clientType";

@@ -11,7 +11,7 @@ import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { apiKeys, keySecrets, users, type ApiKeyRow } from "../../src/db/schema/index.ts";
 import { hashKey } from "../../src/keys/key-format.ts";
 import { databaseKinds, type DatabaseKind } from "../helpers/databases.ts";
-import { manualClock } from "../helpers/management.ts";
+import { manualClock } from "../helpers/manual-clock.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
 /** What the member's user may give their keys (set by an admin). */
