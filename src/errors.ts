@@ -18,6 +18,7 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   BAD_REQUEST: "BAD_REQUEST",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  QUERY_TOO_COSTLY: "QUERY_TOO_COSTLY",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -52,6 +53,9 @@ export const REASONS = {
   SWITCHED_OFF_BY_ADMIN: { code: ErrorCode.FORBIDDEN, status: 200, message: "An admin switched this key off; only an admin can switch it on." },
   KEY_NOT_MANAGEABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "This key holds more than your key does." },
   ADMIN_REQUIRED: { code: ErrorCode.FORBIDDEN, status: 200, message: "This needs admin power (keys:admin on a key of an ADMIN user)." },
+  // Refused before execution: nothing runs (SPEC §8, every query's cost bounded before it runs).
+  QUERY_COST_EXCEEDED: { code: ErrorCode.QUERY_TOO_COSTLY, status: 400, message: "The query would cost more than this server allows." },
+  FIELD_INSIDE_ITSELF: { code: ErrorCode.QUERY_TOO_COSTLY, status: 400, message: "This field cannot be selected inside itself." },
 } as const satisfies Record<string, { code: ErrorCode; status: number; message: string }>;
 
 export type Reason = keyof typeof REASONS;
@@ -69,7 +73,9 @@ export type PermissionReason =
   | "SWITCHED_OFF_BY_ADMIN"
   | "USER_NOT_ALLOWED"
   | "KEY_NOT_MANAGEABLE"
-  | "ADMIN_REQUIRED";
+  | "ADMIN_REQUIRED"
+  // A service asks for the scope the matching top-level field needs (every path guarded alike).
+  | "SCOPE_MISSING";
 
 // ---- What services throw: independent of GraphQL and HTTP. ----
 
@@ -172,6 +178,25 @@ export function rateLimited(d: RateStanding): GraphQLError {
   addRateLimitHeaders(d, (name, value) => headers.set(name, value));
   return new GraphQLError(`This API key is over its rate limit of ${d.limit} requests. Retry in ${d.resetSeconds} s.`, {
     extensions: { code: ErrorCode.RATE_LIMITED, http: { status: 429, headers } },
+  });
+}
+
+/**
+ * The query's estimated cost is over the limit: 400, nothing runs. `cost` and `maxCost` are in
+ * the extensions, so that a client sees by how much.
+ */
+export function queryTooCostly(cost: number, maxCost: number): GraphQLError {
+  const shown = Number.isFinite(cost) ? String(cost) : "more than can be counted";
+  return new GraphQLError(
+    `The query would cost ${shown}; this server allows ${maxCost}. Each object counts 1, times the size of the lists it is in: ask for smaller pages (first, last) or fewer nested lists.`,
+    { extensions: { code: REASONS.QUERY_COST_EXCEEDED.code, reason: "QUERY_COST_EXCEEDED", cost: Number.isFinite(cost) ? cost : null, maxCost, http: { status: 400 } } },
+  );
+}
+
+/** A field asked for inside itself where that only repeats what is already being read: 400. */
+export function fieldInsideItself(coordinate: string, why: string): GraphQLError {
+  return new GraphQLError(`${coordinate} cannot be selected inside ${coordinate}: ${why}`, {
+    extensions: { code: REASONS.FIELD_INSIDE_ITSELF.code, reason: "FIELD_INSIDE_ITSELF", http: { status: 400 } },
   });
 }
 

@@ -3,6 +3,8 @@ export { createKeyscopeServer, type KeyscopeServer, type KeyscopeServerOptions }
 export { createCore, type Core, type CoreOptions } from "./core.ts";
 export { requiresKeyTransform, requiresKeyTypeDefs, DirectiveError, NAME_PATTERN, type RequiresKeyOptions, type Refusal } from "./graphql/requires-key.ts";
 export { buildKeyscopeSchema, managementTypeDefs } from "./graphql/build-schema.ts";
+export { queryCost, listSizeTypeDefs, DEFAULT_LIST_SIZE, type QueryCostOptions, type CostVerdict } from "./graphql/query-cost.ts";
+export { costLimitPlugin, managementCost, type CostLimitOptions } from "./graphql/cost-limit.ts";
 export { createErrorFormatter } from "./graphql/format-error.ts";
 export { outageStatusPlugin } from "./graphql/outage-status.ts";
 export { clientAddress, proxyTrust, type ProxyTrust } from "./http/client-address.ts";

@@ -109,7 +109,7 @@ async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerO
   if (config.trustProxyHops > 0 && config.trustedProxies.length === 0) {
     logger.warn("KEYSCOPE_TRUST_PROXY_HOPS without KEYSCOPE_TRUSTED_PROXIES believes X-Forwarded-For from any peer: a client that reaches Keyscope directly chooses its own address");
   }
-  const apollo = createApollo<KeyscopeContext>(config, logger, schema, options.plugins);
+  const apollo = createApollo<KeyscopeContext>(config, logger, schema, { plugins: options.plugins, clock: core.clock });
   await apollo.start();
   const context = async (request: KeyRequest): Promise<KeyscopeContext> => {
     const auth = await core.authenticate(request);

@@ -15,6 +15,16 @@ export interface Connection<T> {
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
+/** Lists without cursors (myApiKeys, User.apiKeys) hold at most this many: the newest. */
+export const MAX_LIST_SIZE = 100;
+
+/** How many of the newest a list without cursors returns: `size`, or the most it may. */
+export function checkListSize(field: string, size: number | null | undefined): number {
+  const n = size ?? MAX_LIST_SIZE;
+  if (!Number.isInteger(n) || n < 0 || n > MAX_LIST_SIZE) throw new InputError(field, `${field} must be from 0 to ${MAX_LIST_SIZE}.`);
+  return n;
+}
+
 export function checkPage(first: number | null | undefined, after: string | null | undefined): PageRequest {
   const size = first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) {

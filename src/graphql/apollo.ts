@@ -1,21 +1,23 @@
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { GraphQLSchema } from "graphql";
+import type { Clock } from "../clock.ts";
 import type { KeyscopeConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import { costLimitPlugin, managementCost } from "./cost-limit.ts";
 import { createErrorFormatter } from "./format-error.ts";
 import { outageStatusPlugin } from "./outage-status.ts";
 
 /**
- * Apollo Server with Keyscope's limits (graphql-armor and the parser), error formatting and
- * outage status, then `plugins` (the library user's), which see the request without its key
- * when `hideCredentials` is on (http/graphql-route.ts).
+ * Apollo Server with Keyscope's limits (graphql-armor, the parser, the cost limit), error
+ * formatting and outage status, then `plugins` (the library user's), which see the request
+ * without its key when `hideCredentials` is on (http/graphql-route.ts).
  */
 export function createApollo<TContext extends BaseContext>(
   config: KeyscopeConfig,
   logger: Logger,
   schema: GraphQLSchema,
-  plugins: readonly ApolloServerPlugin<TContext>[] = [],
+  options: { plugins?: readonly ApolloServerPlugin<TContext>[]; clock?: Clock } = {},
 ): ApolloServer<TContext> {
   const armor = new ApolloArmor({
     // Fragments are not levels: without flattening, every spread adds two to the depth.
@@ -27,6 +29,7 @@ export function createApollo<TContext extends BaseContext>(
     // Suggestions ("Did you mean …?") reveal the schema; hidden in production by formatError, which
     // also catches the enum-value hints that armor's pattern misses.
     blockFieldSuggestion: { enabled: false },
+    // armor's costLimit cannot weigh lists by their size; cost-limit.ts does, below.
     costLimit: { enabled: false },
   }).protect();
   return new ApolloServer<TContext>({
@@ -41,7 +44,12 @@ export function createApollo<TContext extends BaseContext>(
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: armor.validationRules,
     // graphql-armor's typings come from Apollo's CJS build; the plugins are the same objects.
-    plugins: [...(armor.plugins as unknown as ApolloServerPlugin<TContext>[]), outageStatusPlugin<TContext>(), ...plugins],
+    plugins: [
+      ...(armor.plugins as unknown as ApolloServerPlugin<TContext>[]),
+      costLimitPlugin<TContext>({ maxCost: config.limits.maxCost, ...managementCost(options.clock) }),
+      outageStatusPlugin<TContext>(),
+      ...(options.plugins ?? []),
+    ],
     formatError: createErrorFormatter(logger, { hideSuggestions: config.production }),
     logger: logger.child({ component: "apollo" }) as never,
     nodeEnv: config.production ? "production" : "development",

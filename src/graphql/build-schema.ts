@@ -1,6 +1,7 @@
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { IResolvers, TypeSource } from "@graphql-tools/utils";
 import type { GraphQLSchema } from "graphql";
+import { listSizeTypeDefs } from "./query-cost.ts";
 import { requiresKeyTransform, requiresKeyTypeDefs, type RequiresKeyOptions } from "./requires-key.ts";
 import { readSchemaFile } from "./schema-files.ts";
 
@@ -19,7 +20,7 @@ export interface BuildSchemaOptions {
 export function buildKeyscopeSchema(options: BuildSchemaOptions): GraphQLSchema {
   const own = options.resolvers ? [options.resolvers].flat() : [];
   const schema = makeExecutableSchema({
-    typeDefs: [requiresKeyTypeDefs, managementTypeDefs, ...(options.typeDefs ? [options.typeDefs] : [])],
+    typeDefs: [requiresKeyTypeDefs, listSizeTypeDefs, managementTypeDefs, ...(options.typeDefs ? [options.typeDefs] : [])],
     resolvers: [options.managementResolvers, ...own],
   });
   return requiresKeyTransform(schema, { onRefusal: options.onRefusal });

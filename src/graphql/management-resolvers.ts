@@ -53,8 +53,8 @@ export function createManagementResolvers(deps: () => ManagementDeps) {
         if (!apiKey || !user) throw new NotFoundError("The calling key was not found.");
         return { apiKey, user };
       },
-      myApiKeys: async (_: unknown, { status }: { status?: KeyStatusFilter | null }, ctx: Ctx) =>
-        keys().listOwnKeys(await principal(ctx), status),
+      myApiKeys: async (_: unknown, { status, last }: { status?: KeyStatusFilter | null; last?: number | null }, ctx: Ctx) =>
+        keys().listOwnKeys(await principal(ctx), status, last),
       apiKey: async (_: unknown, { id }: { id: string }, ctx: Ctx) => keys().getKey(await principal(ctx), id),
       apiKeys: async (_: unknown, args: { filter?: { userId?: string; clientType?: string; status?: KeyStatusFilter } | null; first?: number | null; after?: string | null }, ctx: Ctx) =>
         keys().pageKeys(await principal(ctx), args.filter ?? {}, args.first, args.after),
@@ -91,8 +91,8 @@ export function createManagementResolvers(deps: () => ManagementDeps) {
       actorKind: (event: AuditEventRow) => actorKind(event),
     },
     User: {
-      apiKeys: async (user: UserRow, { status }: { status?: KeyStatusFilter | null }, ctx: Ctx) =>
-        keys().listKeysOfUser(await principal(ctx), user.id, status),
+      apiKeys: async (user: UserRow, { status, last }: { status?: KeyStatusFilter | null; last?: number | null }, ctx: Ctx) =>
+        keys().listKeysOfUser(await principal(ctx), user.id, status, last),
     },
   };
 }

@@ -2,6 +2,7 @@ import { getDirective, MapperKind, mapSchema } from "@graphql-tools/utils";
 import {
   defaultFieldResolver,
   defaultTypeResolver,
+  getNamedType,
   GraphQLError,
   GraphQLInterfaceType,
   GraphQLUnionType,
@@ -13,6 +14,7 @@ import {
   type GraphQLFieldConfig,
   type GraphQLFieldResolver,
   type GraphQLObjectType,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
   type GraphQLTypeResolver,
 } from "graphql";
@@ -35,7 +37,7 @@ export interface Refusal {
   /** The request's auth; undefined when the context carries none. */
   auth: Auth | undefined;
   reason: GuardReason;
-  /** `Type.field`. */
+  /** `Type.field`: the refused field, or the field whose element (of a union or interface) was refused. */
   coordinate: string;
 }
 
@@ -49,8 +51,10 @@ export interface RequiresKeyOptions {
 
 /**
  * Schema in, schema out: every field that a `@requiresKey` covers checks `context.auth` before
- * its resolver runs. Unguarded fields are left as they are. Throws a DirectiveError naming
- * `Type.field` for invalid arguments.
+ * its resolver runs, and so does every field whose type is a guarded object or interface type;
+ * unions and interfaces refuse an element that resolves to a guarded type the caller fails.
+ * Unguarded fields and abstract types without guarded members are left as they are. Throws a
+ * DirectiveError naming `Type.field` for invalid arguments.
  */
 export function requiresKeyTransform(schema: GraphQLSchema, options: RequiresKeyOptions = {}): GraphQLSchema {
   const fieldChecks = compileFieldChecks(schema);
@@ -62,15 +66,26 @@ export function requiresKeyTransform(schema: GraphQLSchema, options: RequiresKey
       const check = fieldChecks.get(coordinate);
       return check ? guardField(field, check, coordinate, onRefusal) : field;
     },
-    [MapperKind.ABSTRACT_TYPE]: (type) => (typeChecks.size > 0 ? guardResolveType(type, typeChecks, onRefusal) : type),
+    [MapperKind.ABSTRACT_TYPE]: (type) =>
+      schema.getPossibleTypes(type).some((member) => typeChecks.has(member.name)) ? guardResolveType(type, typeChecks, onRefusal) : type,
   });
 }
 
 /** A guard as written: `@requiresKey(clientTypes, scopes)`. */
 type Guard = { clientTypes?: string[]; scopes?: string[] };
 
-/** The caller's refusal, or undefined when every guard holds; compiled once per guarded field. */
-type Check = (auth: Auth | undefined) => GraphQLError | undefined;
+/**
+ * Why the caller fails, or undefined when every guard holds; compiled once per guarded field or
+ * type. Nothing is allocated unless the check fails (and then only for a missing scope's list).
+ */
+type Check = (auth: Auth | undefined) => Failure | undefined;
+
+type Failure =
+  | { reason: "KEY_MISSING" }
+  | { reason: "CLIENT_TYPE_NOT_ALLOWED"; allowed: readonly string[] }
+  | { reason: "SCOPE_MISSING"; missing: readonly string[] };
+
+const NO_KEY: Failure = Object.freeze({ reason: "KEY_MISSING" });
 
 /** Where a field's guards come from; every guard found adds up (all must hold). */
 type GuardSource = (schema: GraphQLSchema, type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => (Guard | undefined)[];
@@ -79,10 +94,16 @@ type GuardSource = (schema: GraphQLSchema, type: GraphQLObjectType, field: Graph
 const ownGuard: GuardSource = (schema, type, field) => [readGuard(schema, field, `${type.name}.${field.name}`)];
 
 /** The guards of the field's parent type and of the interfaces that type implements. */
-const parentGuards: GuardSource = (schema, type) => [
-  readGuard(schema, type, type.name),
-  ...type.getInterfaces().map((i) => readGuard(schema, i, i.name)),
-];
+const parentGuards: GuardSource = (schema, type) => typeGuards(schema, type);
+
+/**
+ * A guarded type hides that its objects exist (as Apollo Router's authorization does): a field
+ * whose type is a guarded object or interface type, in lists or non-null or not, needs its guard.
+ */
+const returnTypeGuards: GuardSource = (schema, _type, field) => {
+  const returned = getNamedType(field.type);
+  return isObjectType(returned) || isInterfaceType(returned) ? typeGuards(schema, returned) : [];
+};
 
 /** The guards an interface puts on the same field of its implementations. */
 const interfaceFieldGuards: GuardSource = (schema, type, field) =>
@@ -91,7 +112,12 @@ const interfaceFieldGuards: GuardSource = (schema, type, field) =>
     return inherited ? readGuard(schema, inherited, `${i.name}.${field.name}`) : undefined;
   });
 
-const GUARD_SOURCES: readonly GuardSource[] = [ownGuard, parentGuards, interfaceFieldGuards];
+const GUARD_SOURCES: readonly GuardSource[] = [ownGuard, parentGuards, interfaceFieldGuards, returnTypeGuards];
+
+/** A type's guard: its own `@requiresKey` and those of the interfaces it implements. */
+function typeGuards(schema: GraphQLSchema, type: GraphQLObjectType | GraphQLInterfaceType): (Guard | undefined)[] {
+  return [readGuard(schema, type, type.name), ...type.getInterfaces().map((i) => readGuard(schema, i, i.name))];
+}
 
 function compileFieldChecks(schema: GraphQLSchema): Map<string, Check> {
   const checks = new Map<string, Check>();
@@ -101,19 +127,22 @@ function compileFieldChecks(schema: GraphQLSchema): Map<string, Check> {
     if (!isObjectType(type)) continue;
     for (const field of Object.values(type.getFields())) {
       const coordinate = `${type.name}.${field.name}`;
-      const check = compileCheck(GUARD_SOURCES.flatMap((source) => source(schema, type, field)), coordinate);
+      const check = compileCheck(GUARD_SOURCES.flatMap((source) => source(schema, type, field)));
       if (check) checks.set(coordinate, check);
     }
   }
   return checks;
 }
 
-/**
- * Checks an abstract type's `resolveType` applies to the object type it resolves to, by type
- * name. None yet: a guarded type's fields refuse one by one.
- */
-function compileTypeChecks(_schema: GraphQLSchema): Map<string, Check> {
-  return new Map();
+/** Each guarded object type's check, by name: what an abstract type's `resolveType` applies. */
+function compileTypeChecks(schema: GraphQLSchema): Map<string, Check> {
+  const checks = new Map<string, Check>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || isIntrospectionType(type)) continue;
+    const check = compileCheck(typeGuards(schema, type));
+    if (check) checks.set(type.name, check);
+  }
+  return checks;
 }
 
 /** Interface fields are not executed, but their arguments must still be valid. */
@@ -141,22 +170,23 @@ function readGuard(schema: GraphQLSchema, node: DirectiveHolder, where: string):
 
 /**
  * All guards added up, as one function: each client type list must hold the key's client type,
- * the key must hold every scope. Nothing is allocated unless the check refuses.
+ * the key must hold every scope.
  */
-function compileCheck(guards: (Guard | undefined)[], coordinate: string): Check | undefined {
+function compileCheck(guards: (Guard | undefined)[]): Check | undefined {
   const present = guards.filter((g): g is Guard => g !== undefined);
   if (present.length === 0) return undefined;
-  const clientTypeLists = present.flatMap((g) => (g.clientTypes ? [g.clientTypes] : []));
+  // The same list may come from two sources (a type that returns itself): check it once.
+  const clientTypeLists = [...new Map(present.flatMap((g) => (g.clientTypes ? [[g.clientTypes.join(" "), g.clientTypes] as const] : []))).values()];
+  const clientTypeFailures: Failure[] = clientTypeLists.map((allowed) => Object.freeze({ reason: "CLIENT_TYPE_NOT_ALLOWED", allowed }));
   const scopes = [...new Set(present.flatMap((g) => g.scopes ?? []))];
   return (auth) => {
     const key = auth?.key;
-    if (!key) return keyMissing(coordinate);
+    if (!key) return NO_KEY;
     for (let i = 0; i < clientTypeLists.length; i++) {
-      const allowed = clientTypeLists[i]!;
-      if (!allowed.includes(key.clientType)) return clientTypeNotAllowed(coordinate, allowed);
+      if (!clientTypeLists[i]!.includes(key.clientType)) return clientTypeFailures[i];
     }
     for (let i = 0; i < scopes.length; i++) {
-      if (!key.scopes.has(scopes[i]!)) return scopeMissing(coordinate, scopes.filter((scope) => !key.scopes.has(scope)));
+      if (!key.scopes.has(scopes[i]!)) return { reason: "SCOPE_MISSING", missing: scopes.filter((scope) => !key.scopes.has(scope)) };
     }
     return undefined;
   };
@@ -174,26 +204,35 @@ function guardField(
     ...field,
     resolve(source, args, context, info) {
       const auth = authOf(context);
-      const refusal = check(auth);
-      if (refusal) throw refused(refusal, auth, coordinate, onRefusal);
+      const failure = check(auth);
+      if (failure) throw refused(failure, auth, coordinate, coordinate, onRefusal);
       return resolve(source, args, context, info);
     },
   };
 }
 
-/** An abstract type whose resolveType refuses object types the caller fails (null at the element's path). */
+/**
+ * An abstract type whose resolveType refuses an element of a guarded type the caller fails: that
+ * element is null, with the error at its path. The message names the field and what the element
+ * needs, not the element's type: the type's name is what a guarded type hides. No closure per
+ * call unless resolveType answers with a promise.
+ */
 function guardResolveType(type: GraphQLAbstractType, checks: Map<string, Check>, onRefusal: RequiresKeyOptions["onRefusal"]): GraphQLAbstractType {
   const resolveType: GraphQLTypeResolver<unknown, unknown> = type.resolveType ?? defaultTypeResolver;
+  const judge = (name: string | undefined, context: unknown, info: GraphQLResolveInfo): string | undefined => {
+    const check = name === undefined ? undefined : checks.get(name);
+    if (check === undefined) return name;
+    const auth = authOf(context);
+    const failure = check(auth);
+    if (failure) {
+      const field = `${info.parentType.name}.${info.fieldName}`;
+      throw refused(failure, auth, field, `An element of ${field}`, onRefusal);
+    }
+    return name;
+  };
   const guarded: GraphQLTypeResolver<unknown, unknown> = (value, context, info, abstractType) => {
     const resolved = resolveType(value, context, info, abstractType);
-    const judge = (name: string | undefined) => {
-      const check = name === undefined ? undefined : checks.get(name);
-      const auth = authOf(context);
-      const refusal = check?.(auth);
-      if (refusal) throw refused(refusal, auth, name!, onRefusal);
-      return name;
-    };
-    return isPromiseLike(resolved) ? Promise.resolve(resolved).then(judge) : judge(resolved);
+    return isPromiseLike(resolved) ? Promise.resolve(resolved).then((name) => judge(name, context, info)) : judge(resolved, context, info);
   };
   return isInterfaceType(type)
     ? new GraphQLInterfaceType({ ...type.toConfig(), resolveType: guarded })
@@ -206,7 +245,21 @@ function authOf(context: unknown): Auth | undefined {
   return (context as { auth?: Auth } | undefined)?.auth;
 }
 
-function refused(error: GraphQLError, auth: Auth | undefined, coordinate: string, onRefusal: RequiresKeyOptions["onRefusal"]): GraphQLError {
-  onRefusal?.({ auth, reason: error.extensions.reason as GuardReason, coordinate });
-  return error;
+/** The refusal as a GraphQLError whose message begins with `subject`; `onRefusal` hears of it first. */
+function refused(failure: Failure, auth: Auth | undefined, coordinate: string, subject: string, onRefusal: RequiresKeyOptions["onRefusal"]): GraphQLError {
+  onRefusal?.({ auth, reason: failure.reason, coordinate });
+  switch (failure.reason) {
+    case "KEY_MISSING":
+      return keyMissing(subject);
+    case "CLIENT_TYPE_NOT_ALLOWED":
+      return clientTypeNotAllowed(subject, failure.allowed);
+    case "SCOPE_MISSING":
+      return scopeMissing(subject, failure.missing);
+    default:
+      return assertNever(failure);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected ${JSON.stringify(value)}`);
 }

@@ -1,5 +1,5 @@
 import type { Principal } from "../auth/principal.ts";
-import { ADMIN_SCOPE } from "../auth/credential.ts";
+import { ADMIN_SCOPE, SELF_SCOPE } from "../auth/credential.ts";
 import type { ApiKeyRow, UserRow } from "../db/schema/index.ts";
 import { InputError, NotFoundError, PermissionError } from "../errors.ts";
 import type { RateLimitPolicy } from "../limits/rate-limit.ts";
@@ -127,6 +127,20 @@ export function checkOwnerChoice(principal: Principal, userId: string | null | u
 /** Others' keys do not exist for you: the same NotFoundError as an id that does not exist. */
 export function checkKeyVisible(principal: Principal, key: { userId: string } | undefined): asserts key {
   if (!key || (!principal.admin && key.userId !== principal.userId)) throw new NotFoundError("No API key has this id.");
+}
+
+/**
+ * Every path to a key list is guarded alike (SPEC §6): a user's own keys need keys:self, as
+ * myApiKeys does; anyone else's need admin power, as apiKeys does. It is checked here, where
+ * keys are listed, because the rule is an "or" that a `@requiresKey` (all must hold) cannot say,
+ * and admin power is the owner's role, read at each request. Others' keys do not exist for
+ * you: "hidden" lists nothing.
+ */
+export function checkKeyListVisible(principal: Principal, userId: string): "visible" | "hidden" {
+  if (principal.admin) return "visible";
+  if (userId !== principal.userId) return "hidden";
+  if (principal.scopes?.has(SELF_SCOPE)) return "visible";
+  throw new PermissionError("", "SCOPE_MISSING", `Listing your keys requires scope '${SELF_SCOPE}', which this key does not hold.`);
 }
 
 export function checkAdmin(principal: Principal): void {

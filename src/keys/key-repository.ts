@@ -1,4 +1,4 @@
-import { and, count, eq, gt, isNull, or, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull, or, sql, type SQL } from "drizzle-orm";
 import type { Credential } from "../auth/credential.ts";
 import { rateLimitOfRow } from "./key-powers.ts";
 import type { Db } from "../db/client.ts";
@@ -155,12 +155,15 @@ export async function pageKeys(
   return { rows, total: counted?.n ?? 0 };
 }
 
-export async function listKeysOfUserWithStatus(db: Db, userId: string, status: KeyStatusFilter | null | undefined, now: number): Promise<ApiKeyRow[]> {
-  return db
+/** The newest `limit` keys of a user, listed oldest first like every key list. */
+export async function listKeysOfUserWithStatus(db: Db, userId: string, status: KeyStatusFilter | null | undefined, now: number, limit: number): Promise<ApiKeyRow[]> {
+  const newest = await db
     .select()
     .from(apiKeys)
     .where(keyFilterCondition({ userId, status }, now))
-    .orderBy(apiKeys.createdAt, apiKeys.id);
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(limit);
+  return newest.reverse();
 }
 
 /** Live: neither revoked nor expired (what the per-user limit counts). */

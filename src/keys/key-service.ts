@@ -8,7 +8,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { defaultConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { ApiKeyRow, UserRow } from "../db/schema/index.ts";
-import { checkId, checkPage, createdAtCursor, toConnection, type Connection } from "../pagination.ts";
+import { checkId, checkListSize, checkPage, createdAtCursor, toConnection, type Connection } from "../pagination.ts";
 import { InputError } from "../errors.ts";
 import type { RateLimitPolicy } from "../limits/rate-limit.ts";
 import { findUserById, findUserForUpdate } from "../users/user-repository.ts";
@@ -17,7 +17,8 @@ import {
   checkClientType, checkDescription, checkExpiry, checkName, checkRateLimit, checkScopes, type RateLimitInput,
 } from "./key-input.ts";
 import {
-  checkAdmin, checkGrant, checkKeyManageable, checkKeyVisible, checkOwnerChoice, checkRevival, switchChange, type Grant, type PermissionContext,
+  checkAdmin, checkGrant, checkKeyListVisible, checkKeyManageable, checkKeyVisible, checkOwnerChoice, checkRevival, switchChange, type Grant,
+  type PermissionContext,
 } from "./key-permissions.ts";
 import { rateLimitOfRow } from "./key-powers.ts";
 import {
@@ -173,6 +174,12 @@ export function createKeyService(options: KeyServiceOptions) {
     return row;
   }
 
+  /** Every list of a user's keys, whichever field asks: own keys need keys:self, others' admin power. */
+  async function listKeys(principal: Principal, userId: string, status: KeyStatusFilter | null | undefined, last: number | null | undefined): Promise<ApiKeyRow[]> {
+    if (checkKeyListVisible(principal, userId) === "hidden") return [];
+    return listKeysOfUserWithStatus(db, userId, status, clock.now(), checkListSize("last", last));
+  }
+
   return {
     /** createApiKey: your own key within your powers, or (admins and the CLI) anyone's. */
     async createKey(principal: Principal, input: CreateKeyInput): Promise<IssuedKey> {
@@ -261,14 +268,17 @@ export function createKeyService(options: KeyServiceOptions) {
       return key;
     },
 
-    async listOwnKeys(principal: Principal, status: KeyStatusFilter | null | undefined): Promise<ApiKeyRow[]> {
-      return listKeysOfUserWithStatus(db, principal.userId!, status, clock.now());
+    /** myApiKeys: the newest `last` (default and at most 100) of your keys. Needs keys:self. */
+    async listOwnKeys(principal: Principal, status: KeyStatusFilter | null | undefined, last?: number | null): Promise<ApiKeyRow[]> {
+      return listKeys(principal, principal.userId!, status, last);
     },
 
-    /** Keys of one user, for User.apiKeys: admins, or the user themselves. */
-    async listKeysOfUser(principal: Principal, userId: string, status: KeyStatusFilter | null | undefined): Promise<ApiKeyRow[]> {
-      if (!principal.admin && principal.userId !== userId) return [];
-      return listKeysOfUserWithStatus(db, userId, status, clock.now());
+    /**
+     * User.apiKeys: the newest `last` (default and at most 100) of a user's keys. Your own need
+     * keys:self; anyone else's admin power (without it: none, as for a user with no keys).
+     */
+    async listKeysOfUser(principal: Principal, userId: string, status: KeyStatusFilter | null | undefined, last?: number | null): Promise<ApiKeyRow[]> {
+      return listKeys(principal, userId, status, last);
     },
 
     /** apiKeys (admins): every key, filtered, a page at a time. */

@@ -19,10 +19,7 @@ export interface UsageBucket {
  * hours without traffic included as zeros. Counts reach the database every few seconds.
  */
 export async function usageBuckets(db: Db, keyId: string, since: Date | null | undefined, until: Date | null | undefined, now: number): Promise<UsageBucket[]> {
-  const end = floorHour((until ?? new Date(now)).getTime());
-  const start = floorHour((since ?? new Date(end - DEFAULT_SPAN + HOUR)).getTime());
-  if (start > end) throw new InputError("since", "since must not be after until.");
-  if ((end - start) / HOUR + 1 > MAX_BUCKETS) throw new InputError("since", `At most ${MAX_BUCKETS} hours (31 days) at a time.`);
+  const { start, end } = bucketRange(since, until, now);
   const rows = await db
     .select()
     .from(keyUsage)
@@ -35,6 +32,28 @@ export async function usageBuckets(db: Db, keyId: string, since: Date | null | u
     buckets.push({ start: new Date(hour), requests: row?.requests ?? 0, rejected: row?.rejected ?? 0 });
   }
   return buckets;
+}
+
+/**
+ * How many buckets usageBuckets answers for this range: what the query cost limit counts for
+ * ApiKey.usage. A range it would refuse counts as the most it may answer.
+ */
+export function usageBucketCount(since: Date | null | undefined, until: Date | null | undefined, now: number): number {
+  try {
+    const { start, end } = bucketRange(since, until, now);
+    return (end - start) / HOUR + 1;
+  } catch {
+    return MAX_BUCKETS;
+  }
+}
+
+/** The first and last hour of a range; the last 24 hours by default, at most 31 days. */
+function bucketRange(since: Date | null | undefined, until: Date | null | undefined, now: number): { start: number; end: number } {
+  const end = floorHour((until ?? new Date(now)).getTime());
+  const start = floorHour((since ?? new Date(end - DEFAULT_SPAN + HOUR)).getTime());
+  if (start > end) throw new InputError("since", "since must not be after until.");
+  if ((end - start) / HOUR + 1 > MAX_BUCKETS) throw new InputError("since", `At most ${MAX_BUCKETS} hours (31 days) at a time.`);
+  return { start, end };
 }
 
 const floorHour = (ms: number) => ms - (((ms % HOUR) + HOUR) % HOUR);

@@ -24,7 +24,7 @@ const defaults: KeyscopeConfig = {
   keySources: { queryParam: undefined, cookie: undefined, headers: [], extensions: false },
   cache: { ttlSeconds: 30, maxEntries: 10_000 },
   limits: {
-    maxBodyBytes: 102_400, maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxKeysPerUser: 100,
+    maxBodyBytes: 102_400, maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxCost: 5000, maxKeysPerUser: 100,
     rateLimit: { limit: 1000, windowSeconds: 60 },
     failedAuth: { limit: 20, windowSeconds: 60 },
   },
@@ -98,6 +98,7 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_MAX_DEPTH: "5",
       KEYSCOPE_MAX_ALIASES: "3",
       KEYSCOPE_MAX_TOKENS: "200",
+      KEYSCOPE_MAX_QUERY_COST: "900",
       KEYSCOPE_RATE_LIMIT_REQUESTS: "50",
       KEYSCOPE_RATE_LIMIT_WINDOW_SECONDS: "10",
       KEYSCOPE_FAILED_AUTH_LIMIT: "5",
@@ -127,7 +128,7 @@ describe("loadConfig: every variable", () => {
       keySources: { queryParam: "api_key", cookie: "mia_client_key", headers: ["secret", "client-key", "x-token"], extensions: true },
       cache: { ttlSeconds: 60, maxEntries: 500 },
       limits: {
-        maxBodyBytes: 2048, maxDepth: 5, maxAliases: 3, maxTokens: 200, maxKeysPerUser: 7,
+        maxBodyBytes: 2048, maxDepth: 5, maxAliases: 3, maxTokens: 200, maxCost: 900, maxKeysPerUser: 7,
         rateLimit: { limit: 50, windowSeconds: 10 },
         failedAuth: { limit: 5, windowSeconds: 300 },
       },
@@ -152,7 +153,7 @@ describe("loadConfig: every variable", () => {
         "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS", "KEYSCOPE_TRUST_PROXY_HOPS", "KEYSCOPE_TRUSTED_PROXIES",
         "KEYSCOPE_HIDE_CREDENTIALS", "KEYSCOPE_HEADERS_TIMEOUT_MS", "KEYSCOPE_REQUEST_TIMEOUT_MS",
         "KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS", "KEYSCOPE_MAX_CONNECTIONS", "KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS",
-        "KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS", "KEYSCOPE_CONSOLE",
+        "KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS", "KEYSCOPE_MAX_QUERY_COST", "KEYSCOPE_CONSOLE",
       ]),
     );
     expect(new Set(envVariables).size).toBe(envVariables.length);
@@ -233,6 +234,8 @@ describe("loadConfig: every variable", () => {
     ["KEYSCOPE_MAX_ALIASES", "10000", "maxAliases", 10_000],
     ["KEYSCOPE_MAX_TOKENS", "10", "maxTokens", 10],
     ["KEYSCOPE_MAX_TOKENS", "1000000", "maxTokens", 1_000_000],
+    ["KEYSCOPE_MAX_QUERY_COST", "1", "maxCost", 1],
+    ["KEYSCOPE_MAX_QUERY_COST", "1000000000", "maxCost", 1_000_000_000],
   ])("accepts %s=%s at the edge of its range", (name, value, field, expected) => {
     const config = loadConfig({ [name]: value });
     const group = name.startsWith("KEYSCOPE_CACHE_") ? "cache" : "limits";
@@ -303,6 +306,10 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_MAX_ALIASES", "10001"],
   ["KEYSCOPE_MAX_TOKENS", "9"],
   ["KEYSCOPE_MAX_TOKENS", "1000001"],
+  ["KEYSCOPE_MAX_QUERY_COST", "0"],
+  ["KEYSCOPE_MAX_QUERY_COST", "1000000001"],
+  ["KEYSCOPE_MAX_QUERY_COST", "5e3"],
+  ["KEYSCOPE_MAX_QUERY_COST", "off"],
   ["KEYSCOPE_MAX_TOKENS", "99999999999999999999999"],
   ["KEYSCOPE_RATE_LIMIT_REQUESTS", "0"],
   ["KEYSCOPE_RATE_LIMIT_REQUESTS", "ten"],

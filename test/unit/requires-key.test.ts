@@ -14,6 +14,7 @@ import {
 import { beforeEach, describe, expect, it } from "vitest";
 import type { AuthenticatedKey } from "../../src/auth/credential.ts";
 import { DirectiveError, requiresKeyTransform, requiresKeyTypeDefs } from "../../src/graphql/requires-key.ts";
+import { errorsOf, keyOf, missingKey, missingScope, wrongClientType } from "../helpers/guard-results.ts";
 
 const sdl = /* GraphQL */ `
   type Query {
@@ -27,7 +28,7 @@ const sdl = /* GraphQL */ `
     node: Node
     gadget: Gadget
     animal: Animal
-    search: [SearchResult!]!
+    search: [SearchResult]!
   }
 
   type Mutation {
@@ -120,38 +121,9 @@ function buildRaw(typeDefs: string = sdl, withResolvers = true): GraphQLSchema {
 
 const schema = requiresKeyTransform(buildRaw());
 
-function keyOf(clientType: string, ...scopes: string[]): AuthenticatedKey {
-  return { id: "key-1", secretId: "secret-1", userId: "user-1", clientType, scopes: new Set(scopes), ownerRole: "MEMBER", rateLimit: null };
-}
-
 /** Runs a query synchronously: graphqlSync throws if anything returned a promise. */
 function run(source: string, key: AuthenticatedKey | null): ExecutionResult {
   return graphqlSync({ schema, source, contextValue: { auth: { key, clientAddress: null } } });
-}
-
-/** Errors as plain objects, to compare whole. */
-function errorsOf(result: ExecutionResult) {
-  return (result.errors ?? []).map((error) => ({ message: error.message, path: error.path, extensions: error.extensions }));
-}
-
-/** A message that names the refused field first and mentions every thing it needs. */
-function naming(coordinate: string, ...needs: string[]) {
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return expect.stringMatching(new RegExp(`^${escape(coordinate)}\\b${needs.map((n) => `(?=.*'${escape(n)}')`).join("")}`));
-}
-
-const keyMissing = { code: "UNAUTHENTICATED", reason: "KEY_MISSING" };
-const clientTypeNotAllowed = { code: "FORBIDDEN", reason: "CLIENT_TYPE_NOT_ALLOWED" };
-const scopeMissing = { code: "FORBIDDEN", reason: "SCOPE_MISSING" };
-
-function missingKey(coordinate: string, path: (string | number)[]) {
-  return { message: naming(coordinate), path, extensions: keyMissing };
-}
-function wrongClientType(coordinate: string, path: (string | number)[], ...allowed: string[]) {
-  return { message: naming(coordinate, ...allowed), path, extensions: clientTypeNotAllowed };
-}
-function missingScope(coordinate: string, path: (string | number)[], ...scopes: string[]) {
-  return { message: naming(coordinate, ...scopes), path, extensions: scopeMissing };
 }
 
 beforeEach(() => {
@@ -289,10 +261,11 @@ describe("@requiresKey on fields: who gets through", () => {
 });
 
 describe("@requiresKey on types and interfaces", () => {
-  it("on an object, guards every field of it, default resolvers included", () => {
+  it("on an object, hides it: the field returning it is refused and its resolver never runs", () => {
     const refused = run("{ public secret { a b } }", null);
-    expect(refused.data).toEqual({ public: "public value", secret: { a: null, b: null } });
-    expect(errorsOf(refused)).toEqual([missingKey("Secret.a", ["secret", "a"]), missingKey("Secret.b", ["secret", "b"])]);
+    expect(refused.data).toEqual({ public: "public value", secret: null });
+    expect(errorsOf(refused)).toEqual([missingKey("Query.secret", ["secret"])]);
+    expect(calls.get("Query.secret")).toBeUndefined();
     expect(calls.get("Secret.a")).toBeUndefined();
   });
 
@@ -302,13 +275,10 @@ describe("@requiresKey on types and interfaces", () => {
     expect(mobile.data).toEqual({ secret: { a: "a value", b: null } });
     expect(errorsOf(mobile)).toEqual([wrongClientType("Secret.b", ["secret", "b"], "backoffice")]);
 
-    // backoffice but not secret:read: neither.
+    // backoffice but not secret:read: not even the object.
     const noScope = run("{ secret { a b } }", keyOf("backoffice"));
-    expect(noScope.data).toEqual({ secret: { a: null, b: null } });
-    expect(errorsOf(noScope)).toEqual([
-      missingScope("Secret.a", ["secret", "a"], "secret:read"),
-      missingScope("Secret.b", ["secret", "b"], "secret:read"),
-    ]);
+    expect(noScope.data).toEqual({ secret: null });
+    expect(errorsOf(noScope)).toEqual([missingScope("Query.secret", ["secret"], "secret:read")]);
 
     expect(run("{ secret { a b } }", keyOf("backoffice", "secret:read"))).toEqual({
       data: { secret: { a: "a value", b: "b from source" } },
@@ -316,14 +286,12 @@ describe("@requiresKey on types and interfaces", () => {
     expect(calls.get("Secret.a")).toBe(2);
   });
 
-  it("on an interface, guards every field of every implementation, also those not on the interface", () => {
+  it("on an interface, hides every implementation: a field returning the interface is refused", () => {
     const refused = run("{ node { id ... on Thing { extra } } }", keyOf("mobile"));
-    expect(refused.data).toEqual({ node: { id: null, extra: null } });
-    expect(errorsOf(refused)).toEqual([
-      wrongClientType("Thing.id", ["node", "id"], "backoffice", "partner"),
-      wrongClientType("Thing.extra", ["node", "extra"], "backoffice", "partner"),
-    ]);
-    expect(errorsOf(run("{ node { id } }", null))).toEqual([missingKey("Thing.id", ["node", "id"])]);
+    expect(refused.data).toEqual({ node: null });
+    expect(errorsOf(refused)).toEqual([wrongClientType("Query.node", ["node"], "backoffice", "partner")]);
+    expect(errorsOf(run("{ node { id } }", null))).toEqual([missingKey("Query.node", ["node"])]);
+    expect(calls.get("Query.node")).toBeUndefined();
 
     expect(run("{ node { __typename id ... on Thing { extra } } }", keyOf("backoffice"))).toEqual({
       data: { node: { __typename: "Thing", id: "thing-1", extra: "thing extra" } },
@@ -337,14 +305,12 @@ describe("@requiresKey on types and interfaces", () => {
     expect(errorsOf(backoffice)).toEqual([wrongClientType("Gadget.name", ["gadget", "name"], "partner")]);
 
     const noScope = run("{ gadget { id name } }", keyOf("partner"));
-    expect(errorsOf(noScope)).toEqual([
-      missingScope("Gadget.id", ["gadget", "id"], "gadget:read"),
-      missingScope("Gadget.name", ["gadget", "name"], "gadget:read"),
-    ]);
+    expect(noScope.data).toEqual({ gadget: null });
+    expect(errorsOf(noScope)).toEqual([missingScope("Query.gadget", ["gadget"], "gadget:read")]);
 
     // Gadget's own guard says nothing of client types, but the interface's still holds.
     const mobile = run("{ gadget { id } }", keyOf("mobile", "gadget:read"));
-    expect(errorsOf(mobile)).toEqual([wrongClientType("Gadget.id", ["gadget", "id"], "backoffice", "partner")]);
+    expect(errorsOf(mobile)).toEqual([wrongClientType("Query.gadget", ["gadget"], "backoffice", "partner")]);
 
     expect(run("{ gadget { id name } }", keyOf("partner", "gadget:read"))).toEqual({
       data: { gadget: { id: "gadget-1", name: "gadget name" } },
@@ -378,40 +344,35 @@ describe("@requiresKey cannot be got around", () => {
        fragment SecretFields on Secret { a }`,
       null,
     );
-    expect(result.data).toEqual({ anyKey: null, secret: { a: null } });
-    expect(errorsOf(result)).toEqual([missingKey("Query.anyKey", ["anyKey"]), missingKey("Secret.a", ["secret", "a"])]);
+    expect(result.data).toEqual({ anyKey: null, secret: null });
+    expect(errorsOf(result)).toEqual([missingKey("Query.anyKey", ["anyKey"]), missingKey("Query.secret", ["secret"])]);
     expect(calls.get("Query.anyKey")).toBeUndefined();
     expect(calls.get("Secret.a")).toBeUndefined();
   });
 
   it("through inline fragments", () => {
     const result = run("{ ... on Query { renamed: ordersWrite } node { ... on Thing { extra } } }", keyOf("mobile"));
-    expect(result.data).toEqual({ renamed: null, node: { extra: null } });
+    expect(result.data).toEqual({ renamed: null, node: null });
     expect(errorsOf(result)).toEqual([
       missingScope("Query.ordersWrite", ["renamed"], "orders:read", "orders:write"),
-      wrongClientType("Thing.extra", ["node", "extra"], "backoffice", "partner"),
+      wrongClientType("Query.node", ["node"], "backoffice", "partner"),
     ]);
     expect(calls.get("Query.ordersWrite")).toBeUndefined();
   });
 
   it("through unions", () => {
     const result = run("{ search { __typename ... on Secret { a } ... on Dog { name sound } } }", keyOf("mobile"));
-    expect(result.data).toEqual({
-      search: [
-        { __typename: "Secret", a: null },
-        { __typename: "Dog", name: "Rex", sound: null },
-      ],
-    });
+    expect(result.data).toEqual({ search: [null, { __typename: "Dog", name: "Rex", sound: null }] });
     expect(errorsOf(result)).toEqual([
-      missingScope("Secret.a", ["search", 0, "a"], "secret:read"),
+      missingScope("An element of Query.search", ["search", 0], "secret:read"),
       missingScope("Dog.sound", ["search", 1, "sound"], "zoo:listen"),
     ]);
     expect(calls.get("Secret.a")).toBeUndefined();
   });
 
-  it("but __typename stays public: it names the type, not its data", () => {
-    const result = run("{ secret { __typename } }", null);
-    expect(result).toEqual({ data: { secret: { __typename: "Secret" } } });
+  it("through __typename: a guarded object is hidden whole, an unguarded one still names its type", () => {
+    expect(errorsOf(run("{ secret { __typename } }", null))).toEqual([missingKey("Query.secret", ["secret"])]);
+    expect(run("{ animal { __typename } }", null)).toEqual({ data: { animal: { __typename: "Dog" } } });
   });
 });
 
@@ -421,7 +382,7 @@ describe("requiresKeyTransform: what it leaves alone", () => {
   const fieldsOf = (s: GraphQLSchema, type: string) => (s.getType(type) as GraphQLObjectType).getFields();
 
   it("keeps the resolver of every unguarded field as it was", () => {
-    for (const [type, field] of [["Query", "public"], ["Query", "secret"], ["Query", "node"], ["Query", "search"], ["Mutation", "ping"], ["Dog", "name"], ["Dog", "bark"]] as const) {
+    for (const [type, field] of [["Query", "public"], ["Query", "animal"], ["Query", "search"], ["Mutation", "ping"], ["Dog", "name"], ["Dog", "bark"]] as const) {
       const before = fieldsOf(raw, type)[field]!.resolve;
       expect(fieldsOf(guarded, type)[field]!.resolve, `${type}.${field}`).toBe(before);
     }
@@ -431,7 +392,10 @@ describe("requiresKeyTransform: what it leaves alone", () => {
   });
 
   it("wraps exactly the guarded fields", () => {
-    for (const [type, field] of [["Query", "anyKey"], ["Secret", "a"], ["Secret", "b"], ["Thing", "extra"], ["Gadget", "id"], ["Dog", "sound"], ["Mutation", "placeOrder"]] as const) {
+    for (const [type, field] of [
+      ["Query", "anyKey"], ["Query", "secret"], ["Query", "node"], ["Query", "gadget"], ["Secret", "a"], ["Secret", "b"],
+      ["Thing", "extra"], ["Gadget", "id"], ["Dog", "sound"], ["Mutation", "placeOrder"],
+    ] as const) {
       const after = fieldsOf(guarded, type)[field]!.resolve;
       expect(after, `${type}.${field}`).toBeTypeOf("function");
       expect(after, `${type}.${field}`).not.toBe(fieldsOf(raw, type)[field]!.resolve);
@@ -453,7 +417,7 @@ describe("the guard is synchronous", () => {
     const document = parse("{ public anyKey ordersWrite secret { a b } }");
     const refused = execute({ schema, document, contextValue: { auth: { key: null, clientAddress: null } } });
     expect(refused).not.toBeInstanceOf(Promise);
-    expect((refused as ExecutionResult).data).toEqual({ public: "public value", anyKey: null, ordersWrite: null, secret: { a: null, b: null } });
+    expect((refused as ExecutionResult).data).toEqual({ public: "public value", anyKey: null, ordersWrite: null, secret: null });
 
     const key = keyOf("backoffice", "orders:read", "orders:write", "secret:read");
     const allowed = execute({ schema, document, contextValue: { auth: { key, clientAddress: null } } });

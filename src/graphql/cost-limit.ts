@@ -1,0 +1,42 @@
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from "@apollo/server";
+import { systemClock, type Clock } from "../clock.ts";
+import { fieldInsideItself, queryTooCostly } from "../errors.ts";
+import { usageBucketCount } from "../limits/usage-query.ts";
+import { queryCost, type QueryCostOptions } from "./query-cost.ts";
+
+export interface CostLimitOptions extends QueryCostOptions {
+  /** The most one operation may cost (see queryCost); above it, 400 and nothing runs. */
+  maxCost: number;
+}
+
+/**
+ * What the management schema needs beyond its `@listSize`s: ApiKey.usage answers one bucket an
+ * hour of its range, and User.apiKeys inside User.apiKeys would only list the same keys again.
+ */
+export function managementCost(clock: Clock = systemClock): QueryCostOptions {
+  return {
+    listSizes: { "ApiKey.usage": ({ since, until }) => usageBucketCount(since as Date | undefined, until as Date | undefined, clock.now()) },
+    notInsideItself: { "User.apiKeys": "the owner of a user's key is that user, whose keys are the list being read." },
+  };
+}
+
+/**
+ * Refuses, once the operation is known and before anything executes, an operation whose cost
+ * is over `maxCost` (400, QUERY_TOO_COSTLY / QUERY_COST_EXCEEDED, with `cost` and `maxCost`), and
+ * a `notInsideItself` field inside itself (400, QUERY_TOO_COSTLY / FIELD_INSIDE_ITSELF). It runs
+ * in didResolveOperation, not as a validation rule, because list sizes come from variables
+ * (`first: $n`); its errors carry `extensions.http.status`, without which Apollo answers 500.
+ */
+export function costLimitPlugin<TContext extends BaseContext>(options: CostLimitOptions): ApolloServerPlugin<TContext> {
+  const { maxCost, ...costOptions } = options;
+  // One listener for every request: nothing is allocated per request but the walk itself.
+  const listener: GraphQLRequestListener<TContext> = {
+    async didResolveOperation({ schema, document, operation, request }) {
+      if (!operation) return; // Apollo has refused the request already
+      const verdict = queryCost(schema, document, operation, request.variables, costOptions);
+      if (verdict.kind === "inside-itself") throw fieldInsideItself(verdict.coordinate, verdict.why);
+      if (verdict.kind === "cost" && verdict.cost > maxCost) throw queryTooCostly(verdict.cost, maxCost);
+    },
+  };
+  return { requestDidStart: async () => listener };
+}
