@@ -18,8 +18,10 @@ export function serializeError(error: unknown): unknown {
     message: chain.map((e) => scrubbedMessage(e, secrets)).join(": "),
     stack: chain.map((e) => scrubbedStack(e, secrets)).join("\ncaused by: "),
   };
-  for (const name of KEPT) {
-    const value = chain.map((e) => (e as unknown as Record<string, unknown>)[name]).find((v) => typeof v === "string" || typeof v === "number");
+  for (const [name, ...aliases] of KEPT) {
+    const value = chain
+      .flatMap((e) => [name, ...aliases].map((key) => (e as unknown as Record<string, unknown>)[key]))
+      .find((v) => typeof v === "string" || typeof v === "number");
     if (value !== undefined) out[name] = value;
   }
   const aggregated = (error as { errors?: unknown }).errors;
@@ -45,8 +47,11 @@ export function withoutQueryParameters(text: string): string {
 
 const REDACTED = "[REDACTED]";
 const PARAMS_MARK = "\nparams: ";
-/** Names that hold no data, kept from the first error in the chain that has them. */
-const KEPT = ["code", "severity", "constraint_name", "constraint", "table_name", "table", "column_name", "column", "errno", "syscall"] as const;
+/**
+ * Names that hold no data, kept from the first error in the chain that has them, under one name
+ * whichever driver set them (PGlite: `constraint`, postgres.js: `constraint_name`).
+ */
+const KEPT = [["code"], ["severity"], ["constraint", "constraint_name"], ["table", "table_name"], ["column", "column_name"], ["errno"], ["syscall"]] as const;
 /** Shorter values are blanked only where PostgreSQL quotes them: "x", 'x', (x). */
 const MIN_FREE_LENGTH = 4;
 const MAX_CHAIN = 10;
