@@ -3,10 +3,13 @@
 import { randomBytes } from "node:crypto";
 import { asc } from "drizzle-orm";
 import { getNamedType, getNullableType, isEnumType, isInputObjectType, isListType, isNonNullType, type GraphQLInputType, type GraphQLObjectType } from "graphql";
+import { afterAll, beforeAll } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { apiKeys, auditEvents, keySecrets, users } from "../../src/db/schema/index.ts";
 import { managementSchema, type InputLeaf } from "./input-leaves.ts";
-import type { TestServer } from "./server.ts";
+import type { DatabaseKind } from "./databases.ts";
+import { ADMIN_SCOPES } from "./management.ts";
+import { apiKey, startServer, type TestServer } from "./server.ts";
 
 /** Ids of what the operations act on. */
 export interface Fixtures {
@@ -76,6 +79,25 @@ export const REACH: Record<string, { wrap: (inner: string) => string; definition
   ApiKey: { wrap: (inner) => `apiKey(id: $reachKey) { ${inner} }`, definitions: "$reachKey: ID!", variables: (f) => ({ reachKey: f.keyId }) },
   User: { wrap: (inner) => `user(id: $reachUser) { ${inner} }`, definitions: "$reachUser: ID!", variables: (f) => ({ reachUser: f.memberUserId }) },
 };
+
+/**
+ * For a describe block: a server, an admin key and fixtures, made before its tests and closed
+ * after; `send` runs a leaf's operation as the admin with `value` at the leaf.
+ */
+export function useOperationServer(kind: DatabaseKind) {
+  const at = {} as { server: TestServer; admin: { secret: string; userId: string }; fixtures: Fixtures };
+  beforeAll(async () => {
+    at.server = await startServer(kind);
+    at.admin = await at.server.issueKey({ role: "ADMIN", scopes: ADMIN_SCOPES });
+    at.fixtures = await createFixtures(at.server, at.admin.userId);
+  });
+  afterAll(() => at.server?.close());
+  const send = (leaf: InputLeaf, value: unknown, options: { inline?: boolean } = {}) => {
+    const operation = buildOperation(leaf, value, at.fixtures, options);
+    return at.server.query(operation.document, [apiKey(at.admin.secret)], operation.variables);
+  };
+  return { at, send };
+}
 
 /** A member with three keys (updated, rotated, revoked by the operations) and a real cursor. */
 export async function createFixtures(server: TestServer, adminUserId: string): Promise<Fixtures> {

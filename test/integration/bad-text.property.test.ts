@@ -2,13 +2,11 @@
 // walking the schema) refuses control, bidi and invisible characters with BAD_USER_INPUT naming
 // the field, changes nothing, logs no error, and never answers INTERNAL_SERVER_ERROR.
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { INVISIBLE_TEXTS, forbiddenChar, insertAt } from "../helpers/bad-text.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import { expectedField, inputLeaves, isTextLeaf, type InputLeaf } from "../helpers/input-leaves.ts";
-import { ADMIN_SCOPES } from "../helpers/management.ts";
-import { REACH, VALID, buildOperation, createFixtures, snapshot, type Fixtures } from "../helpers/management-operations.ts";
-import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
+import { REACH, VALID, snapshot, useOperationServer } from "../helpers/management-operations.ts";
 
 /** One of each kind of forbidden character (INVISIBLE_TEXTS: text that shows nothing). */
 const EXAMPLES = ["\u0000", "\u001b", "\n", "\u007f", "\u009b", "\u2028", "\u202e", "\u2066", "\u200f", "\u200b", "\ufeff", "\u{e0041}", "\ud800"];
@@ -31,41 +29,26 @@ describe("the walk over the management schema", () => {
 });
 
 describe.each(databaseKinds)("bad text in every text input on %s", (kind) => {
-  let server: TestServer;
-  let admin: { secret: string; keyId: string; userId: string };
-  let fixtures: Fixtures;
-
-  beforeAll(async () => {
-    server = await startServer(kind);
-    admin = await server.issueKey({ role: "ADMIN", scopes: ADMIN_SCOPES });
-    fixtures = await createFixtures(server, admin.userId);
-  });
-  afterAll(() => server?.close());
-
-  /** Sends the leaf's operation with `value` at the leaf, every other required input valid. */
-  function send(leaf: InputLeaf, value: unknown) {
-    const operation = buildOperation(leaf, value, fixtures);
-    return server.query(operation.document, [apiKey(admin.secret)], operation.variables);
-  }
+  const { at, send } = useOperationServer(kind);
 
   it("each operation is valid as built, so what is refused below is the bad text alone", async () => {
     for (const leaf of leaves) {
-      const res = await send(leaf, VALID[leaf.coordinate]!(fixtures));
+      const res = await send(leaf, VALID[leaf.coordinate]!(at.fixtures));
       expect(res.json.errors, `${leaf.coordinate}: ${JSON.stringify(res.json.errors)}`).toBeUndefined();
     }
   });
 
   it.each(leaves.map((l) => [l.coordinate, expectedField(l), l]))("%s: refused as BAD_USER_INPUT on field %s, nothing changed", async (_, field, leaf) => {
-    const valid = String(VALID[leaf.coordinate]!(fixtures));
+    const valid = String(VALID[leaf.coordinate]!(at.fixtures));
     const refuse = async (bad: string) => {
-      const before = await snapshot(server);
+      const before = await snapshot(at.server);
       const res = await send(leaf, bad);
       const errors = res.json?.errors;
       expect(errors, `${JSON.stringify(bad)} in ${leaf.coordinate}`).toHaveLength(1);
       expect(errors[0].extensions).toEqual({ code: "BAD_USER_INPUT", field });
       // The field did not resolve (null, or no data at all for a variable refused before execution).
       expect(JSON.stringify(res.json.data ?? null)).not.toContain("__typename");
-      expect(await snapshot(server)).toEqual(before);
+      expect(await snapshot(at.server)).toEqual(before);
     };
     for (const char of EXAMPLES.filter((c) => !allowedIn(leaf, c))) await refuse(insertAt(valid, char, Math.floor(valid.length / 2)));
     for (const text of INVISIBLE_TEXTS) await refuse(text);
@@ -76,9 +59,9 @@ describe.each(databaseKinds)("bad text in every text input on %s", (kind) => {
   });
 
   it("logged no error while refusing all that", () => {
-    const lines = server.logs().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { level: number });
+    const lines = at.server.logs().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { level: number });
     expect(lines.length).toBeGreaterThan(leaves.length);
     expect(lines.filter((l) => l.level >= 40)).toEqual([]);
-    expect(server.logs()).not.toContain("INTERNAL_SERVER_ERROR");
+    expect(at.server.logs()).not.toContain("INTERNAL_SERVER_ERROR");
   });
 });

@@ -4,13 +4,12 @@
 // the management schema, found by walking it, with a wrongly typed value carrying a secret-like marker.
 import { randomBytes } from "node:crypto";
 import { isEnumType, isScalarType, type GraphQLNamedType } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BASE62 } from "../../src/keys/key-format.ts";
 import { databaseKinds } from "../helpers/databases.ts";
-import { expectedField, inputLeaves, type InputLeaf } from "../helpers/input-leaves.ts";
-import { ADMIN_SCOPES } from "../helpers/management.ts";
-import { buildOperation, createFixtures, type Fixtures } from "../helpers/management-operations.ts";
-import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
+import { expectedField, inputLeaves } from "../helpers/input-leaves.ts";
+import { useOperationServer } from "../helpers/management-operations.ts";
+import { apiKey } from "../helpers/server.ts";
 
 /** Looks like a Keyscope key, and is a GraphQL name too (so it can stand as an enum literal). */
 const SECRET = `ks_${Array.from(randomBytes(38), (b) => BASE62[b % 62]).join("")}`;
@@ -37,27 +36,13 @@ function wrongValues(type: GraphQLNamedType): unknown[] {
 const leaves = inputLeaves();
 
 describe.each(databaseKinds)("coercion errors on %s", (kind) => {
-  let server: TestServer;
-  let admin: { secret: string; userId: string };
-  let fixtures: Fixtures;
-
-  beforeAll(async () => {
-    server = await startServer(kind);
-    admin = await server.issueKey({ role: "ADMIN", scopes: ADMIN_SCOPES });
-    fixtures = await createFixtures(server, admin.userId);
-  });
-  afterAll(() => server?.close());
-
-  function send(leaf: InputLeaf, value: unknown, inline: boolean) {
-    const operation = buildOperation(leaf, value, fixtures, { inline });
-    return server.query(operation.document, [apiKey(admin.secret)], operation.variables);
-  }
+  const { at, send } = useOperationServer(kind);
 
   it.each(leaves.map((l) => [l.coordinate, expectedField(l), l]))("%s: named as %s, in variables and in literals, the value never repeated", async (_, field, leaf) => {
     const values = [...wrongValues(leaf.type), ...(leaf.inList ? [null] : [])];
     for (const value of values) {
       for (const inline of [false, true]) {
-        const res = await send(leaf, leaf.inList ? ["fine", value] : value, inline);
+        const res = await send(leaf, leaf.inList ? ["fine", value] : value, { inline });
         const what = `${JSON.stringify(value)} ${inline ? "inline" : "in a variable"}: ${res.text}`;
         expect(res.status, what).toBe(400);
         expect(res.json.data, what).toBeUndefined();
@@ -85,7 +70,7 @@ describe.each(databaseKinds)("coercion errors on %s", (kind) => {
       ["an unknown field", { ...base, colour: "red" }, "colour", /^Variable "\$input" got an invalid value: Field "colour" is not defined by type "CreateApiKeyInput"\./],
     ];
     it.each(cases)("%s", async (_, input, field, message) => {
-      const res = await server.query(CREATE, [apiKey(admin.secret)], { input });
+      const res = await at.server.query(CREATE, [apiKey(at.admin.secret)], { input });
       expect(res.status).toBe(400);
       expect(res.json.errors).toHaveLength(1);
       expect(res.json.errors[0].extensions).toEqual({ code: "BAD_USER_INPUT", field });
@@ -93,26 +78,26 @@ describe.each(databaseKinds)("coercion errors on %s", (kind) => {
     });
 
     it("an unknown enum value, inline and in a variable", async () => {
-      const inline = await server.query('mutation { createUser(input: { email: "e@example.com", role: OWNER }) { id } }', [apiKey(admin.secret)]);
+      const inline = await at.server.query('mutation { createUser(input: { email: "e@example.com", role: OWNER }) { id } }', [apiKey(at.admin.secret)]);
       expect(inline.json.errors).toEqual([expect.objectContaining({ message: 'This value does not exist in the "Role" enum.', extensions: { code: "GRAPHQL_VALIDATION_FAILED", field: "role" } })]);
-      const variable = await server.query("query ($f: ApiKeyFilter) { apiKeys(filter: $f) { totalCount } }", [apiKey(admin.secret)], { f: { status: "GONE" } });
+      const variable = await at.server.query("query ($f: ApiKeyFilter) { apiKeys(filter: $f) { totalCount } }", [apiKey(at.admin.secret)], { f: { status: "GONE" } });
       expect(variable.json.errors).toEqual([expect.objectContaining({ extensions: { code: "BAD_USER_INPUT", field: "filter.status" } })]);
     });
 
     it("a missing required argument, and a variable used deep inside a literal", async () => {
-      const missing = await server.query("mutation { revokeApiKey { id } }", [apiKey(admin.secret)]);
+      const missing = await at.server.query("mutation { revokeApiKey { id } }", [apiKey(at.admin.secret)]);
       expect(missing.json.errors[0].extensions).toEqual({ code: "GRAPHQL_VALIDATION_FAILED", field: "id" });
-      const deep = await server.query(
+      const deep = await at.server.query(
         "mutation ($limit: Int!) { createApiKey(input: { name: \"n\", clientType: \"mobile\", rateLimit: { limit: $limit, windowSeconds: 60 } }) { secret } }",
-        [apiKey(admin.secret)],
+        [apiKey(at.admin.secret)],
         { limit: "many" },
       );
       expect(deep.json.errors).toEqual([expect.objectContaining({ message: 'Variable "$limit" got an invalid value: Int cannot represent non-integer value.', extensions: { code: "BAD_USER_INPUT", field: "rateLimit.limit" } })]);
     });
 
     it("an import whose input is wrong elsewhere does not repeat its value", async () => {
-      const res = await server.query("mutation ($input: ImportApiKeyInput!) { importApiKey(input: $input) { id } }", [apiKey(admin.secret)], {
-        input: { value: SECRET.replace("ks_", "legacy_"), userId: fixtures.memberUserId, clientType: "mobile", extra: 1 },
+      const res = await at.server.query("mutation ($input: ImportApiKeyInput!) { importApiKey(input: $input) { id } }", [apiKey(at.admin.secret)], {
+        input: { value: SECRET.replace("ks_", "legacy_"), userId: at.fixtures.memberUserId, clientType: "mobile", extra: 1 },
       });
       expect(res.status).toBe(400);
       expect(res.json.errors.map((e: any) => e.extensions.field).sort()).toEqual(["extra", "name"]);
