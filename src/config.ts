@@ -36,6 +36,8 @@ export interface KeyscopeConfig {
   usageFlushSeconds: number;
   /** @default !production */
   introspection: boolean;
+  /** Serve the key console at /console. @default true */
+  console: boolean;
 }
 
 /** Where a key may arrive besides `X-API-Key` and `Authorization` (SPEC §3); all off by default. */
@@ -85,6 +87,7 @@ export const defaultConfig: KeyscopeConfig = Object.freeze({
   trustProxyHops: 0,
   usageFlushSeconds: 5,
   introspection: true,
+  console: true,
 });
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -130,6 +133,7 @@ const variables = {
   KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS: integer(1, 86_400),
   KEYSCOPE_TRUST_PROXY_HOPS: integer(0, 10),
   KEYSCOPE_USAGE_FLUSH_SECONDS: integer(1, 60),
+  KEYSCOPE_CONSOLE: flag,
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
 export type EnvVariable = keyof typeof variables;
@@ -182,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined>): KeyscopeCon
     trustProxyHops: v.KEYSCOPE_TRUST_PROXY_HOPS ?? d.trustProxyHops,
     usageFlushSeconds: v.KEYSCOPE_USAGE_FLUSH_SECONDS ?? d.usageFlushSeconds,
     introspection: v.KEYSCOPE_INTROSPECTION ?? !production,
+    console: v.KEYSCOPE_CONSOLE ?? d.console,
   });
 }
 

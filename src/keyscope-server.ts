@@ -16,6 +16,7 @@ import { openMigratedDatabase } from "./db/open-migrated.ts";
 import { createApollo } from "./graphql/apollo.ts";
 import { buildKeyscopeSchema } from "./graphql/build-schema.ts";
 import { createManagementResolvers } from "./graphql/management-resolvers.ts";
+import { createConsoleRoute } from "./http/console-route.ts";
 import { createGraphQLRoute } from "./http/graphql-route.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { createHttpServer } from "./http/server.ts";
@@ -90,7 +91,7 @@ export async function createKeyscopeServer(options: KeyscopeServerOptions = {}):
   }
 }
 
-/** The doors on the core: Apollo behind the GraphQL route, health routes, one HTTP server. */
+/** The doors on the core: Apollo behind the GraphQL route, health routes, the console, one HTTP server. */
 async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOptions["context"]): Promise<KeyscopeServer> {
   const { config, logger, database, usage } = core;
   const apollo = createApollo<KeyscopeContext>(config, logger, schema);
@@ -100,7 +101,7 @@ async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOp
     return extend ? { ...(await extend({ request, auth })), auth } : { auth };
   };
   const httpServer = createHttpServer({
-    routes: healthRoutes(database.ping),
+    routes: [...healthRoutes(database.ping), ...(config.console ? [createConsoleRoute()] : [])],
     graphql: createGraphQLRoute({
       apollo,
       context,

@@ -31,6 +31,7 @@ const defaults: KeyscopeConfig = {
   trustProxyHops: 0,
   usageFlushSeconds: 5,
   introspection: true,
+  console: true,
 };
 
 /** The error loadConfig throws for this environment (fails the test if it throws none). */
@@ -99,6 +100,7 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS: "300",
       KEYSCOPE_TRUST_PROXY_HOPS: "1",
       KEYSCOPE_USAGE_FLUSH_SECONDS: "2",
+      KEYSCOPE_CONSOLE: "false",
     };
     expect(loadConfig(env)).toStrictEqual({
       production: true,
@@ -120,6 +122,7 @@ describe("loadConfig: every variable", () => {
       trustProxyHops: 1,
       usageFlushSeconds: 2,
       introspection: true,
+      console: false,
     } satisfies KeyscopeConfig);
   });
 
@@ -130,7 +133,7 @@ describe("loadConfig: every variable", () => {
         "KEYSCOPE_KEY_PREFIX", "LOG_LEVEL", "KEYSCOPE_KEY_QUERY_PARAM", "KEYSCOPE_KEY_COOKIE", "KEYSCOPE_KEY_HEADERS",
         "KEYSCOPE_KEY_IN_EXTENSIONS", "KEYSCOPE_CACHE_TTL_SECONDS", "KEYSCOPE_CACHE_MAX_ENTRIES",
         "KEYSCOPE_MAX_KEYS_PER_USER", "KEYSCOPE_INTROSPECTION", "KEYSCOPE_MAX_BODY_BYTES", "KEYSCOPE_MAX_DEPTH",
-        "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS",
+        "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS", "KEYSCOPE_CONSOLE",
       ]),
     );
     expect(new Set(envVariables).size).toBe(envVariables.length);
@@ -151,6 +154,9 @@ describe("loadConfig: every variable", () => {
     ["introspection off in development", { KEYSCOPE_INTROSPECTION: "false" }, { introspection: false }],
     ["another NODE_ENV", { NODE_ENV: "development" }, { production: false, introspection: true }],
     ["NODE_ENV is case-sensitive", { NODE_ENV: "Production" }, { production: false, introspection: true }],
+    ["the console switched off", { KEYSCOPE_CONSOLE: "false" }, { console: false }],
+    ["the console switched off with 0", { KEYSCOPE_CONSOLE: "0" }, { console: false }],
+    ["the console switched on", { KEYSCOPE_CONSOLE: "true" }, { console: true }],
   ])("accepts %s", (_, env, expected) => {
     expect(loadConfig(env)).toStrictEqual({ ...defaults, ...expected });
   });
@@ -270,6 +276,8 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_TRUST_PROXY_HOPS", "yes"],
   ["KEYSCOPE_USAGE_FLUSH_SECONDS", "0"],
   ["KEYSCOPE_USAGE_FLUSH_SECONDS", "61"],
+  ["KEYSCOPE_CONSOLE", "off"],
+  ["KEYSCOPE_CONSOLE", "False"],
 ];
 
 describe("loadConfig: bad values", () => {
@@ -374,6 +382,11 @@ describe("resolveConfig", () => {
     expect(resolveConfig({ production: true })).toStrictEqual({ ...defaults, production: true, introspection: false });
     expect(resolveConfig({ production: true, introspection: true })).toStrictEqual({ ...defaults, production: true, introspection: true });
     expect(resolveConfig({ introspection: false })).toStrictEqual({ ...defaults, introspection: false });
+  });
+
+  it("serves the console unless told not to", () => {
+    expect(resolveConfig({}).console).toBe(true);
+    expect(resolveConfig({ console: false })).toStrictEqual({ ...defaults, console: false });
   });
 
   it("drops options it does not know, without freezing them", () => {
