@@ -18,9 +18,11 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
       serializers: { err: serializeError, error: serializeError },
       hooks: {
         logMethod(args, method) {
-          const [first, ...rest] = args as unknown[];
+          const first: unknown = args[0];
           // logger.error(err) takes its message from err.message: give it the scrubbed one.
-          if (first instanceof Error && typeof rest[0] !== "string") return method.call(this, { err: first }, safeErrorMessage(first));
+          if (first instanceof Error && typeof args[1] !== "string") return method.call(this, { err: first }, safeErrorMessage(first));
+          // Every request logs a line: copy the arguments only when one needs scrubbing.
+          if (!args.some((arg) => typeof arg === "string" && arg !== withoutQueryParameters(arg))) return method.apply(this, args);
           const scrubbed = args.map((arg) => (typeof arg === "string" ? withoutQueryParameters(arg) : arg));
           return method.apply(this, scrubbed as Parameters<typeof method>);
         },
