@@ -15,8 +15,6 @@ export interface Exit {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  /** Milliseconds from spawn to exit. */
-  ms: number;
 }
 
 export interface RunningNode {
@@ -35,7 +33,6 @@ const running = new Set<RunningNode>();
 
 /** `node <args>` in the project root with exactly `env`. Kill it, or call `killAll()` in afterEach. */
 export function spawnNode(args: string[], env: Record<string, string>): RunningNode {
-  const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -44,7 +41,7 @@ export function spawnNode(args: string[], env: Record<string, string>): RunningN
   // "close", not "exit": by then both pipes are drained.
   const closed = new Promise<Exit>((resolve, reject) => {
     child.once("error", reject);
-    child.once("close", (code, signal) => resolve({ code, signal, stdout: out, stderr: err, ms: performance.now() - started }));
+    child.once("close", (code, signal) => resolve({ code, signal, stdout: out, stderr: err }));
   });
   closed.catch(() => {});
   const alive = () => child.exitCode === null && child.signalCode === null;

@@ -1,4 +1,6 @@
-// SPEC §8: `npx keyscope bootstrap`, run as a real process (bin/keyscope.js) on each database.
+// SPEC §8: `npx keyscope bootstrap` on each database: in this process through runCli, and as a
+// real process (bin/keyscope.js) where the process is the point: a bootstrap on each database,
+// a failure's exit code, and the data directory lock held by another process.
 import { cpSync, existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -6,22 +8,16 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client.ts";
 import { checksum } from "../../src/keys/key-format.ts";
-import { createKeyscopeServer, type KeyscopeServerOptions } from "../../src/keyscope-server.ts";
+import { createKeyscopeServer } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
-import { deadPid, killAll, minimalEnv, runNode, type Exit } from "../helpers/child-process.ts";
-import { databaseKinds, freshDatabase, type DatabaseKind } from "../helpers/databases.ts";
+import { deadPid, killAll } from "../helpers/child-process.ts";
+import { cli, cliTarget, expectRefused, expectSucceeded, keyscope, withServer, type CliRun, type CliTarget } from "../helpers/cli.ts";
+import { databaseKinds, type DatabaseKind } from "../helpers/databases.ts";
 import { postGraphQL } from "../helpers/http.ts";
 
 const SECRET = /^ks_[0-9A-Za-z]{38}$/;
 const ANY_SECRET = /[a-z][a-z0-9]{0,15}_[0-9A-Za-z]{38}/;
 const ME = "{ me { user { id email role } apiKey { id scopes clientType } } }";
-
-/** A database nobody has bootstrapped, as the CLI (env) and the server (options) name it. */
-interface Target {
-  env: Record<string, string>;
-  options: Pick<KeyscopeServerOptions, "databaseUrl" | "dataDir">;
-  dispose(): Promise<void>;
-}
 
 const disposals: (() => Promise<void>)[] = [];
 
@@ -43,8 +39,8 @@ beforeAll(async () => {
 
 afterAll(() => rm(template, { recursive: true, force: true }));
 
-/** A target that afterEach disposes of. */
-async function freshTarget(kind: DatabaseKind, from: "template" | "empty" = "template"): Promise<Target> {
+/** A database nobody has bootstrapped, that afterEach disposes of. */
+async function freshTarget(kind: DatabaseKind, from: "template" | "empty" = "template"): Promise<CliTarget> {
   const target = await makeTarget(kind, from);
   disposals.push(() => target.dispose());
   return target;
@@ -55,48 +51,18 @@ async function freshDataDir(from: "template" | "empty" = "template"): Promise<st
   return (await freshTarget("pglite", from)).env.KEYSCOPE_DATA_DIR!;
 }
 
-async function makeTarget(kind: DatabaseKind, from: "template" | "empty" = "template"): Promise<Target> {
-  if (kind === "pglite") {
-    const dir = await mkdtemp(join(tmpdir(), "keyscope-cli-"));
-    if (from === "template") cpSync(template, dir, { recursive: true }); // several times faster than fs/promises cp
-    return { env: { KEYSCOPE_DATA_DIR: dir }, options: { dataDir: dir }, dispose: () => rm(dir, { recursive: true, force: true }) };
-  }
-  const database = await freshDatabase(kind);
-  const url = database.options.databaseUrl!;
-  return { env: { DATABASE_URL: url }, options: { databaseUrl: url }, dispose: () => database.drop() };
+function makeTarget(kind: DatabaseKind, from: "template" | "empty" = "template"): Promise<CliTarget> {
+  // cpSync: several times faster than fs/promises cp.
+  return cliTarget(kind, from === "template" ? (dir) => cpSync(template, dir, { recursive: true }) : undefined);
 }
 
-function keyscope(args: string[], env: Record<string, string>): Promise<Exit> {
-  return runNode(["bin/keyscope.js", ...args], minimalEnv(env));
-}
-
-/** Starts a server on the target's database, runs `work` against its URL, and always closes it. */
-async function withServer<T>(options: KeyscopeServerOptions, work: (url: string) => Promise<T>): Promise<T> {
-  const app = await createKeyscopeServer({ ...options, logger: createLogger("silent") });
-  try {
-    const { url } = await app.listen({ port: 0, host: "127.0.0.1" });
-    return await work(url);
-  } finally {
-    await app.close();
-  }
-}
-
-function parseJsonOutput(exit: Exit): { secret: string; keyId: string; userId: string; email: string } {
+function parseJsonOutput(exit: CliRun): { secret: string; keyId: string; userId: string; email: string } {
   const lines = exit.stdout.split("\n");
   expect(lines, "exactly one line, newline-terminated").toHaveLength(2);
   expect(lines[1]).toBe("");
   const output = JSON.parse(lines[0]!);
   expect(Object.keys(output).sort()).toEqual(["email", "keyId", "secret", "userId"]);
   return output;
-}
-
-/** Exit 1, the message on stderr, nothing on stdout, no secret anywhere, no stack trace. */
-function expectRefused(exit: Exit, message: RegExp) {
-  expect(exit.code).toBe(1);
-  expect(exit.stdout).toBe("");
-  expect(exit.stderr).toMatch(message);
-  expect(exit.stderr).not.toMatch(ANY_SECRET);
-  expect(exit.stderr, "an expected refusal, not a crash").not.toMatch(/\n\s+at /);
 }
 
 function expectWellFormedSecret(secret: string, prefix: string) {
@@ -111,15 +77,15 @@ afterEach(async () => {
 });
 
 describe.each(databaseKinds)("keyscope bootstrap on %s", (kind) => {
-  it("--json prints one JSON line whose secret is an admin key on the server's database", async () => {
-    const target = await freshTarget(kind, "empty");
+  it("as a real process: --json prints one JSON line whose secret is an admin key on the server's database", async () => {
+    const target = await freshTarget(kind);
     const exit = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], target.env);
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
+    expectSucceeded(exit);
     const output = parseJsonOutput(exit);
     expect(output.secret).toMatch(SECRET);
     expectWellFormedSecret(output.secret, "ks");
     expect(output.email).toBe("a@example.com");
+    if (kind === "pglite") expect(await readdir(target.env.KEYSCOPE_DATA_DIR!), "the process released its lock").not.toContain("keyscope.lock");
 
     const res = await withServer(target.options, (url) => postGraphQL(url, { query: ME }, [["x-api-key", output.secret]]));
     expect(res.status).toBe(200);
@@ -133,11 +99,11 @@ describe.each(databaseKinds)("keyscope bootstrap on %s", (kind) => {
     });
   });
 
+  // From nothing: on PGlite an empty directory, created and migrated on this first run.
   it("KEYSCOPE_KEY_PREFIX=acme issues an acme_ key that a server with that prefix accepts", async () => {
-    const target = await freshTarget(kind);
-    const exit = await keyscope(["bootstrap", "--email", "acme@example.com", "--json"], { ...target.env, KEYSCOPE_KEY_PREFIX: "acme" });
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
+    const target = await freshTarget(kind, "empty");
+    const exit = await cli(["bootstrap", "--email", "acme@example.com", "--json"], { ...target.env, KEYSCOPE_KEY_PREFIX: "acme" });
+    expectSucceeded(exit);
     const { secret } = parseJsonOutput(exit);
     expect(secret).toMatch(/^acme_[0-9A-Za-z]{38}$/);
     expectWellFormedSecret(secret, "acme");
@@ -150,21 +116,20 @@ describe.each(databaseKinds)("keyscope bootstrap on %s", (kind) => {
 
   // One database through a refused bootstrap, a good one and a second one, in this order.
   describe("one database, from a refusal to a second bootstrap", () => {
-    let target: Target;
+    let target: CliTarget;
     beforeAll(async () => {
       target = await makeTarget(kind); // outlives single tests: disposed of in afterAll
     });
     afterAll(() => target?.dispose());
 
     it("an invalid email: exit 1, a message about the email, nothing printed on stdout", async () => {
-      const exit = await keyscope(["bootstrap", "--email", "not-an-email", "--json"], target.env);
+      const exit = await cli(["bootstrap", "--email", "not-an-email", "--json"], target.env);
       expectRefused(exit, /email address is not valid/i);
     });
 
     it("after that refusal no admin exists: a good bootstrap succeeds and shows the secret once, for humans", async () => {
-      const exit = await keyscope(["bootstrap", "--email", "first@example.com"], target.env);
-      expect(exit.stderr).toBe("");
-      expect(exit.code).toBe(0);
+      const exit = await cli(["bootstrap", "--email", "first@example.com"], target.env);
+      expectSucceeded(exit);
       const secrets = exit.stdout.match(new RegExp(ANY_SECRET, "g")) ?? [];
       expect(secrets).toHaveLength(1);
       expect(secrets[0]).toMatch(SECRET);
@@ -174,7 +139,7 @@ describe.each(databaseKinds)("keyscope bootstrap on %s", (kind) => {
     });
 
     it("a second bootstrap refuses with exit 1, says an admin exists, and prints no secret", async () => {
-      const exit = await keyscope(["bootstrap", "--email", "second@example.com", "--json"], target.env);
+      const exit = await cli(["bootstrap", "--email", "second@example.com", "--json"], target.env);
       expectRefused(exit, /^keyscope: An admin already exists/);
     });
   });
@@ -190,12 +155,21 @@ describe("keyscope with bad arguments or configuration", () => {
     ["a bad environment variable", ["bootstrap", "--email", "a@example.com"], { KEYSCOPE_KEY_PREFIX: "Bad" }, /KEYSCOPE_KEY_PREFIX must match/],
   ])("%s: exit 1, a message naming the problem, nothing created", async (_, args, env, message) => {
     const dataDir = await freshDataDir("empty");
-    expectRefused(await keyscope(args, { KEYSCOPE_DATA_DIR: dataDir, ...env }), message);
+    expectRefused(await cli(args, { KEYSCOPE_DATA_DIR: dataDir, ...env }), message);
+    expect(await readdir(dataDir), "the data directory was not even opened").toEqual([]);
+  });
+
+  it("as a real process: a variable read from its environment, refused with exit 1 and nothing created", async () => {
+    const dataDir = await freshDataDir("empty");
+    const exit = await keyscope(["bootstrap", "--email", "a@example.com"], { KEYSCOPE_DATA_DIR: dataDir, KEYSCOPE_KEY_PREFIX: "Bad" });
+    expectRefused(exit, /^keyscope: Invalid configuration: KEYSCOPE_KEY_PREFIX must match/);
+    expect(exit.signal).toBeNull();
     expect(await readdir(dataDir), "the data directory was not even opened").toEqual([]);
   });
 });
 
 describe("keyscope bootstrap and the embedded data directory lock", () => {
+  // The refusal as a real process: the lock is held by another process (this one).
   it("refuses while a server holds the data directory, and succeeds once it is closed", async () => {
     const dir = await freshDataDir();
     const app = await createKeyscopeServer({ dataDir: dir, logger: createLogger("silent") });
@@ -212,9 +186,8 @@ describe("keyscope bootstrap and the embedded data directory lock", () => {
     }
     expect(existsSync(join(dir, "keyscope.lock"))).toBe(false);
 
-    const exit = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
+    const exit = await cli(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
+    expectSucceeded(exit);
     expect(parseJsonOutput(exit).secret).toMatch(SECRET);
     expect(existsSync(join(dir, "keyscope.lock")), "the command releases the lock when it is done").toBe(false);
   });
@@ -222,9 +195,8 @@ describe("keyscope bootstrap and the embedded data directory lock", () => {
   it("a lock left by a process that is gone does not block, and is cleared", async () => {
     const dir = await freshDataDir();
     await writeFile(join(dir, "keyscope.lock"), JSON.stringify({ pid: deadPid(), holder: "server" }));
-    const exit = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
+    const exit = await cli(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
+    expectSucceeded(exit);
     expect(parseJsonOutput(exit).secret).toMatch(SECRET);
     expect(await readdir(dir)).not.toContain("keyscope.lock");
   });

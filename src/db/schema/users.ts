@@ -10,7 +10,7 @@ export const users = pgTable(
     id: uuid("id").primaryKey().defaultRandom(),
     /**
      * Normalised by the user service (NFKC, lower case, trimmed) before it is stored or compared;
-     * the unique index on lower(email) also holds rows from before normalisation (migration 0002).
+     * the unique index on lower(email) also holds rows from before normalisation (migration 0004).
      */
     email: text("email").notNull(),
     name: text("name"),
