@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseTrustedProxies, TRUSTED_PROXY_FORMAT } from "./http/trusted-proxies.ts";
 import { KEY_PREFIX_PATTERN } from "./keys/key-format.ts";
 
 /** Everything Keyscope can be told. Library users pass parts of it; the server reads it from env. */
@@ -30,8 +31,29 @@ export interface KeyscopeConfig {
     /** Failed key checks per client address per window before 429. @default 20 per 60 s */
     failedAuth: { limit: number; windowSeconds: number };
   };
-  /** Proxies in front of Keyscope whose X-Forwarded-For entries are trusted. @default 0 (socket address) */
+  /**
+   * At most this many proxies in front of Keyscope are trusted to write X-Forwarded-For; alone it
+   * trusts any peer, with `trustedProxies` only those. @default 0 (socket address)
+   */
   trustProxyHops: number;
+  /**
+   * Addresses and CIDR ranges (or `loopback`, `linklocal`, `private`) of the proxies whose
+   * X-Forwarded-For entries count; from any other peer the header is ignored. @default []
+   */
+  trustedProxies: readonly string[];
+  /**
+   * Apollo and its plugins see the request without the key (its header, cookie, query parameter
+   * and `extensions.apiKey`), as Kong's hide_credentials. @default true
+   */
+  hideCredentials: boolean;
+  http: HttpLimits;
+  /** Bounds on each PostgreSQL round trip, so that an unreachable database means a prompt 503. */
+  databaseTimeouts: {
+    /** Connecting (TCP and the start-up handshake). @default 3000 */
+    connectMs: number;
+    /** One statement, lock waits included (PostgreSQL's statement_timeout). @default 5000 */
+    statementMs: number;
+  };
   /** How often usage counts are written. @default 5 */
   usageFlushSeconds: number;
   /** @default !production */
@@ -48,6 +70,18 @@ export interface KeySources {
   headers: readonly string[];
   /** `extensions.apiKey` in the GraphQL request body. */
   extensions: boolean;
+}
+
+/** node:http's limits on connections (slow clients, idle sockets, too many of them). */
+export interface HttpLimits {
+  /** Time to receive a request's headers (node's headersTimeout). @default 10000 */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, body included (node's requestTimeout). @default 30000 */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. @default 5000 */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; more are closed at once. @default 10000 */
+  maxConnections: number;
 }
 
 export interface QueryLimits {
@@ -85,6 +119,10 @@ export const defaultConfig: KeyscopeConfig = Object.freeze({
     failedAuth: Object.freeze({ limit: 20, windowSeconds: 60 }),
   }),
   trustProxyHops: 0,
+  trustedProxies: Object.freeze([]),
+  hideCredentials: true,
+  http: Object.freeze({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, maxConnections: 10_000 }),
+  databaseTimeouts: Object.freeze({ connectMs: 3000, statementMs: 5000 }),
   usageFlushSeconds: 5,
   introspection: true,
   console: true,
@@ -132,6 +170,18 @@ const variables = {
   KEYSCOPE_FAILED_AUTH_LIMIT: integer(1, 1_000_000),
   KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS: integer(1, 86_400),
   KEYSCOPE_TRUST_PROXY_HOPS: integer(0, 10),
+  KEYSCOPE_TRUSTED_PROXIES: z.string().transform((v) => v.split(",").map((entry) => entry.trim()))
+    .superRefine((entries, ctx) => {
+      const problem = trustedProxiesProblem(entries);
+      if (problem) ctx.addIssue({ code: "custom", message: `must be a comma-separated list of ${TRUSTED_PROXY_FORMAT} (${problem})` });
+    }),
+  KEYSCOPE_HIDE_CREDENTIALS: flag,
+  KEYSCOPE_HEADERS_TIMEOUT_MS: integer(100, 3_600_000),
+  KEYSCOPE_REQUEST_TIMEOUT_MS: integer(100, 3_600_000),
+  KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS: integer(100, 3_600_000),
+  KEYSCOPE_MAX_CONNECTIONS: integer(1, 1_000_000),
+  KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS: integer(100, 600_000),
+  KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 3_600_000),
   KEYSCOPE_USAGE_FLUSH_SECONDS: integer(1, 60),
   KEYSCOPE_CONSOLE: flag,
 } satisfies Record<string, z.ZodType<unknown, string>>;
@@ -148,6 +198,9 @@ export function loadConfig(env: Record<string, string | undefined>): KeyscopeCon
   const v = parseVariables(env);
   const production = v.NODE_ENV === "production";
   const d = defaultConfig;
+  if ((v.KEYSCOPE_HEADERS_TIMEOUT_MS ?? d.http.headersTimeoutMs) > (v.KEYSCOPE_REQUEST_TIMEOUT_MS ?? d.http.requestTimeoutMs)) {
+    throw new ConfigError("Invalid configuration: KEYSCOPE_HEADERS_TIMEOUT_MS must not be longer than KEYSCOPE_REQUEST_TIMEOUT_MS (the request includes its headers).");
+  }
   return deepFreeze({
     production,
     port: v.PORT ?? d.port,
@@ -184,6 +237,18 @@ export function loadConfig(env: Record<string, string | undefined>): KeyscopeCon
       },
     },
     trustProxyHops: v.KEYSCOPE_TRUST_PROXY_HOPS ?? d.trustProxyHops,
+    trustedProxies: v.KEYSCOPE_TRUSTED_PROXIES ?? d.trustedProxies,
+    hideCredentials: v.KEYSCOPE_HIDE_CREDENTIALS ?? d.hideCredentials,
+    http: {
+      headersTimeoutMs: v.KEYSCOPE_HEADERS_TIMEOUT_MS ?? d.http.headersTimeoutMs,
+      requestTimeoutMs: v.KEYSCOPE_REQUEST_TIMEOUT_MS ?? d.http.requestTimeoutMs,
+      keepAliveTimeoutMs: v.KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS ?? d.http.keepAliveTimeoutMs,
+      maxConnections: v.KEYSCOPE_MAX_CONNECTIONS ?? d.http.maxConnections,
+    },
+    databaseTimeouts: {
+      connectMs: v.KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS ?? d.databaseTimeouts.connectMs,
+      statementMs: v.KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS ?? d.databaseTimeouts.statementMs,
+    },
     usageFlushSeconds: v.KEYSCOPE_USAGE_FLUSH_SECONDS ?? d.usageFlushSeconds,
     introspection: v.KEYSCOPE_INTROSPECTION ?? !production,
     console: v.KEYSCOPE_CONSOLE ?? d.console,
@@ -206,6 +271,16 @@ function parseVariables(env: Record<string, string | undefined>): Parsed {
   return parsed as Parsed;
 }
 
+/** What is wrong with a trusted-proxy list (which entry), or undefined. */
+function trustedProxiesProblem(entries: readonly string[]): string | undefined {
+  try {
+    parseTrustedProxies(entries);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/ is not one of .*/, " is not");
+  }
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object") {
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -215,10 +290,12 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Library options: any part of the configuration; the rest takes the defaults. */
-export type KeyscopeConfigInput = Partial<Omit<KeyscopeConfig, "keySources" | "cache" | "limits">> & {
+export type KeyscopeConfigInput = Partial<Omit<KeyscopeConfig, "keySources" | "cache" | "limits" | "http" | "databaseTimeouts">> & {
   keySources?: Partial<KeySources>;
   cache?: Partial<KeyscopeConfig["cache"]>;
   limits?: Partial<KeyscopeConfig["limits"]>;
+  http?: Partial<HttpLimits>;
+  databaseTimeouts?: Partial<KeyscopeConfig["databaseTimeouts"]>;
 };
 
 /** Merges library options with the defaults once, at creation, and checks what could break. */
@@ -233,6 +310,8 @@ export function resolveConfig(input: KeyscopeConfigInput): KeyscopeConfig {
     keySources: withDefaults(defaultConfig.keySources, input.keySources),
     cache: withDefaults(defaultConfig.cache, input.cache),
     limits: withDefaults(defaultConfig.limits, input.limits),
+    http: withDefaults(defaultConfig.http, input.http),
+    databaseTimeouts: withDefaults(defaultConfig.databaseTimeouts, input.databaseTimeouts),
   };
   if (!KEY_PREFIX_PATTERN.test(config.keyPrefix)) throw new ConfigError("keyPrefix must match [a-z][a-z0-9]{0,15}.");
   // Incoming header names are compared in lower case.
@@ -241,6 +320,10 @@ export function resolveConfig(input: KeyscopeConfigInput): KeyscopeConfig {
   if (reserved !== undefined) throw new ConfigError(`keySources.headers: ${JSON.stringify(reserved)} cannot be an extra key header.`);
   config.keySources = { ...config.keySources, headers };
   if (config.hashSecret !== undefined && config.hashSecret.length < 32) throw new ConfigError("hashSecret must be at least 32 characters.");
+  const proxies = trustedProxiesProblem(config.trustedProxies);
+  if (proxies) throw new ConfigError(`trustedProxies: ${proxies}; each must be one of ${TRUSTED_PROXY_FORMAT}.`);
+  config.trustedProxies = [...config.trustedProxies];
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) throw new ConfigError("http.headersTimeoutMs must not be longer than http.requestTimeoutMs.");
   return deepFreeze(config);
 }
 

@@ -1,4 +1,5 @@
 import { GraphQLError } from "graphql";
+import { connectionFailureCode } from "./db/connection-failure.ts";
 
 /**
  * Keyscope's one vocabulary of refusals, below every layer: services throw the classes below,
@@ -34,7 +35,8 @@ export const REASONS = {
   KEY_REVOKED: { code: ErrorCode.UNAUTHENTICATED, status: 401, message: "The API key has been revoked." },
   KEY_DISABLED: { code: ErrorCode.UNAUTHENTICATED, status: 401, message: "The API key is disabled, or its owner is." },
   AMBIGUOUS_KEY: { code: ErrorCode.UNAUTHENTICATED, status: 401, message: "The request carries more than one API key. Send exactly one." },
-  KEY_STORE_UNAVAILABLE: { code: ErrorCode.SERVICE_UNAVAILABLE, status: 503, message: "API keys cannot be checked right now. Try again shortly." },
+  // Also a management operation whose database is unreachable (db/connection-failure.ts).
+  KEY_STORE_UNAVAILABLE: { code: ErrorCode.SERVICE_UNAVAILABLE, status: 503, message: "The key store cannot be reached right now. Try again shortly." },
   TOO_MANY_FAILED_ATTEMPTS: { code: ErrorCode.RATE_LIMITED, status: 429, message: "Too many failed API key checks from this address." },
   // The directive's refusals: one field each.
   KEY_MISSING: { code: ErrorCode.UNAUTHENTICATED, status: 200, message: "This field requires an API key. Send one in the X-API-Key header." },
@@ -110,8 +112,9 @@ export interface Classified {
 }
 
 /**
- * What an error means to a client: its code, message, reason and field. Undefined for errors
- * Keyscope does not know (bugs, broken infrastructure): those are logged and hidden.
+ * What an error means to a client: its code, message, reason and field. An unreachable database
+ * is SERVICE_UNAVAILABLE (it comes back by itself); undefined for errors Keyscope does not know
+ * (bugs, other broken infrastructure): those are logged and hidden.
  */
 export function classify(error: unknown): Classified | undefined {
   if (error instanceof InputError) return { code: ErrorCode.BAD_USER_INPUT, message: error.message, field: error.field };
@@ -120,6 +123,7 @@ export function classify(error: unknown): Classified | undefined {
   }
   if (error instanceof NotFoundError) return { code: ErrorCode.NOT_FOUND, message: error.message };
   if (error instanceof ConflictError) return { code: ErrorCode.CONFLICT, message: error.message };
+  if (connectionFailureCode(error) !== undefined) return { code: ErrorCode.SERVICE_UNAVAILABLE, message: REASONS.KEY_STORE_UNAVAILABLE.message, reason: "KEY_STORE_UNAVAILABLE" };
   return undefined;
 }
 
@@ -132,9 +136,12 @@ export function keyRejected(reason: KeyFailureReason): GraphQLError {
   return requestError(reason, REASONS[reason].message, [["www-authenticate", WWW_AUTHENTICATE]]);
 }
 
+/** When to try again after a 503 KEY_STORE_UNAVAILABLE. */
+export const KEY_STORE_RETRY_AFTER_SECONDS = 5;
+
 /** The key store could not be asked and the key was not in the cache: 503. */
 export function keyStoreUnavailable(): GraphQLError {
-  return requestError("KEY_STORE_UNAVAILABLE", REASONS.KEY_STORE_UNAVAILABLE.message, [["retry-after", "5"]]);
+  return requestError("KEY_STORE_UNAVAILABLE", REASONS.KEY_STORE_UNAVAILABLE.message, [["retry-after", String(KEY_STORE_RETRY_AFTER_SECONDS)]]);
 }
 
 /** Too many failed key checks from this address: 429 for key-bearing requests. */

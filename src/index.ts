@@ -4,6 +4,8 @@ export { createCore, type Core, type CoreOptions } from "./core.ts";
 export { requiresKeyTransform, requiresKeyTypeDefs, DirectiveError, NAME_PATTERN, type RequiresKeyOptions, type Refusal } from "./graphql/requires-key.ts";
 export { buildKeyscopeSchema, managementTypeDefs } from "./graphql/build-schema.ts";
 export { createErrorFormatter } from "./graphql/format-error.ts";
+export { outageStatusPlugin } from "./graphql/outage-status.ts";
+export { clientAddress, proxyTrust, type ProxyTrust } from "./http/client-address.ts";
 export { ErrorCode, REASONS, classify, type KeyFailureReason, type Reason } from "./errors.ts";
 export { createAuthResolver, countRefusal, type Auth, type KeyRequest, type KeyscopeContext } from "./auth/context.ts";
 export { createKeyVerifier, judge, KeyStoreUnavailableError, type KeyVerifier, type Verification } from "./auth/verify-key.ts";

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import type { ApolloServer } from "@apollo/server";
+import type { ApolloServer, ApolloServerPlugin } from "@apollo/server";
 import type { IResolvers, TypeSource } from "@graphql-tools/utils";
 import type { GraphQLSchema } from "graphql";
 import type { Redis } from "ioredis";
@@ -16,6 +16,7 @@ import { openMigratedDatabase } from "./db/open-migrated.ts";
 import { createApollo } from "./graphql/apollo.ts";
 import { buildKeyscopeSchema } from "./graphql/build-schema.ts";
 import { createManagementResolvers } from "./graphql/management-resolvers.ts";
+import { proxyTrust } from "./http/client-address.ts";
 import { createConsoleRoute } from "./http/console-route.ts";
 import { createGraphQLRoute } from "./http/graphql-route.ts";
 import { healthRoutes } from "./http/health-routes.ts";
@@ -30,8 +31,18 @@ export interface KeyscopeServerOptions extends KeyscopeConfigInput {
   /** Your SDL, using @requiresKey; merged with the management schema. */
   typeDefs?: TypeSource;
   resolvers?: IResolvers | IResolvers[];
-  /** Adds your own fields to the context; `auth` is Keyscope's. */
+  /**
+   * Adds your own fields to the context; `auth` is Keyscope's. With `hideCredentials` (the
+   * default) `request` no longer holds the key: its header, cookie, query parameter and
+   * `extensions.apiKey` are gone.
+   */
   context?: (args: { request: KeyRequest; auth: Auth }) => object | Promise<object>;
+  /**
+   * Your Apollo Server plugins, after Keyscope's. With `hideCredentials` (the default) they see
+   * the request without the key (`request.http.headers`, `request.http.search`, `extensions`).
+   * @default []
+   */
+  plugins?: readonly ApolloServerPlugin<KeyscopeContext>[];
   /** @default a pino JSON logger at `logLevel` */
   logger?: Logger;
   /** @default the system clock */
@@ -83,7 +94,7 @@ export async function createKeyscopeServer(options: KeyscopeServerOptions = {}):
   const database = await openMigratedDatabase(config, "server");
   try {
     core = await createCore({ database, config, clock: options.clock, logger, metrics });
-    return await serve(core, schema, options.context);
+    return await serve(core, schema, options);
   } catch (error) {
     await core?.close().catch(() => {});
     await database.close().catch(() => {});
@@ -92,13 +103,20 @@ export async function createKeyscopeServer(options: KeyscopeServerOptions = {}):
 }
 
 /** The doors on the core: Apollo behind the GraphQL route, health routes, the console, one HTTP server. */
-async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOptions["context"]): Promise<KeyscopeServer> {
+async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerOptions): Promise<KeyscopeServer> {
   const { config, logger, database, usage } = core;
-  const apollo = createApollo<KeyscopeContext>(config, logger, schema);
+  const extend = options.context;
+  if (config.trustProxyHops > 0 && config.trustedProxies.length === 0) {
+    logger.warn("KEYSCOPE_TRUST_PROXY_HOPS without KEYSCOPE_TRUSTED_PROXIES believes X-Forwarded-For from any peer: a client that reaches Keyscope directly chooses its own address");
+  }
+  const apollo = createApollo<KeyscopeContext>(config, logger, schema, options.plugins);
   await apollo.start();
   const context = async (request: KeyRequest): Promise<KeyscopeContext> => {
     const auth = await core.authenticate(request);
-    return extend ? { ...(await extend({ request, auth })), auth } : { auth };
+    if (!extend) return { auth };
+    // The request as the route handed it has lost its key already; the key as read goes too.
+    const { presented: _, ...visible } = request;
+    return { ...(await extend({ request: config.hideCredentials ? visible : request, auth })), auth };
   };
   const httpServer = createHttpServer({
     routes: [...healthRoutes(database.ping), ...(config.console ? [createConsoleRoute()] : [])],
@@ -108,9 +126,11 @@ async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOp
       finish: (ctx, addHeader) => finishRequest(ctx?.auth, addHeader, usage),
       keySources: config.keySources,
       maxBodyBytes: config.limits.maxBodyBytes,
-      trustProxyHops: config.trustProxyHops,
+      proxyTrust: proxyTrust(config.trustProxyHops, config.trustedProxies),
+      hideCredentials: config.hideCredentials,
     }),
     logger,
+    limits: config.http,
   });
 
   let closing: Promise<void> | undefined;

@@ -5,6 +5,7 @@ import { checkId, checkPage, decodeCursor, encodeCursor, toConnection, type Conn
 import { InputError } from "../errors.ts";
 import { checkText } from "../text-check.ts";
 import { pageAuditEvents, type AuditAction, type AuditFilter } from "./audit-repository.ts";
+import { asSeenBy } from "./audit-visibility.ts";
 
 export const AUDIT_ACTIONS: readonly AuditAction[] = [
   "user.created", "user.updated", "key.created", "key.imported", "key.updated", "key.rotated", "key.revoked",
@@ -12,7 +13,10 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
 
 export type AuditService = ReturnType<typeof createAuditService>;
 
-/** Reading the audit trail: admins read everything, others what concerns them and their keys. */
+/**
+ * Reading the audit trail: admins read everything, others what concerns them and their keys,
+ * without the address and key of an admin who acted (audit-visibility.ts).
+ */
 export function createAuditService({ db }: { db: Db }) {
   return {
     async pageEvents(principal: Principal, filter: AuditFilter, first: number | null | undefined, after: string | null | undefined): Promise<Connection<AuditEventRow>> {
@@ -28,7 +32,8 @@ export function createAuditService({ db }: { db: Db }) {
       const beforeId = page.after ? decodeCursor<[number]>(page.after, (p): p is [number] => p.length === 1 && Number.isSafeInteger(p[0]))[0] : null;
       const visibleTo = principal.admin ? null : principal.userId;
       const { rows, total } = await pageAuditEvents(db, checked, visibleTo, page.first + 1, beforeId);
-      return toConnection(rows, page.first, total, (row) => encodeCursor([row.id]));
+      const shown = visibleTo === null ? rows : rows.map((row) => asSeenBy(visibleTo, row));
+      return toConnection(shown, page.first, total, (row) => encodeCursor([row.id]));
     },
   };
 }

@@ -6,6 +6,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { defaultConfig, withDefaults } from "../config.ts";
 import { migrationsFolder } from "./migrations-folder.ts";
 import * as schema from "./schema/index.ts";
 
@@ -30,11 +31,13 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   /** PGlite data directory; `memory://` keeps everything in memory (tests). @default "./data" */
   dataDir?: string | undefined;
+  /** PostgreSQL only. @default defaultConfig.databaseTimeouts (3000 ms to connect, 5000 ms per statement) */
+  databaseTimeouts?: { connectMs?: number; statementMs?: number } | undefined;
 }
 
 /** Opens PostgreSQL when a URL is given, else embedded PGlite. Call `migrate()` before use. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, withDefaults(defaultConfig.databaseTimeouts, options.databaseTimeouts));
   return openPglite(options.dataDir ?? "./data");
 }
 
@@ -57,13 +60,33 @@ async function openPglite(dataDir: string): Promise<Database> {
 
 const MIGRATION_LOCK_ID = 7428001;
 
-async function openPostgres(url: string): Promise<Database> {
-  const client = postgres(url, {
+interface Timeouts {
+  connectMs: number;
+  statementMs: number;
+}
+
+/**
+ * A pool whose every round trip is bounded, so that a database that is gone, unreachable or
+ * stuck gives requests a prompt 503 instead of a hang: connecting (TCP and handshake) within
+ * `connectMs`, each statement (lock waits included) and each idle moment inside a transaction
+ * within `statementMs`, and reconnection attempts at most a second apart (postgres.js's own
+ * back-off grows to 20 s, which a request would wait out before its first attempt).
+ */
+function poolOptions(timeouts: Timeouts): postgres.Options<Record<string, never>> {
+  return {
     max: 10,
     onnotice: () => {},
-    // Fail fast when the server is gone, so requests get 503 instead of hanging.
-    connect_timeout: 5,
-  });
+    connect_timeout: timeouts.connectMs / 1000,
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
+    connection: {
+      statement_timeout: timeouts.statementMs,
+      idle_in_transaction_session_timeout: timeouts.statementMs,
+    },
+  };
+}
+
+async function openPostgres(url: string, timeouts: Timeouts): Promise<Database> {
+  const client = postgres(url, poolOptions(timeouts));
   const driverDb = drizzlePostgres(client, { schema });
   const db = driverDb as unknown as Db;
   return {
@@ -71,14 +94,18 @@ async function openPostgres(url: string): Promise<Database> {
     kind: "postgres",
     ping: async () => void (await db.execute(sql`select 1`)),
     migrate: async () => {
+      // Connections of its own without the statement timeout: a migration, and the wait for
+      // another instance's, may rightly take longer than any request.
+      const migrator = postgres(url, { max: 2, onnotice: () => {}, connect_timeout: timeouts.connectMs / 1000 });
       // A session-level advisory lock on one reserved connection: one migrator at a time.
-      const lock = await client.reserve();
+      const lock = await migrator.reserve();
       try {
         await lock`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
-        await migratePostgres(driverDb, { migrationsFolder });
+        await migratePostgres(drizzlePostgres(migrator, { schema }), { migrationsFolder });
       } finally {
         await lock`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.catch(() => {});
         lock.release();
+        await migrator.end({ timeout: 5 });
       }
     },
     listen: async (channel, onMessage) => {

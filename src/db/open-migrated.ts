@@ -7,7 +7,7 @@ import { lockDataDir } from "./data-dir-lock.ts";
  * is locked for `holder` (PGlite must not be opened twice) until the database is closed.
  */
 export async function openMigratedDatabase(options: DatabaseOptions, holder: string): Promise<Database> {
-  const config = { databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? defaultConfig.dataDir };
+  const config = { databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? defaultConfig.dataDir, databaseTimeouts: options.databaseTimeouts };
   const embeddedOnDisk = !config.databaseUrl && config.dataDir !== "memory://";
   const releaseLock = embeddedOnDisk ? lockDataDir(config.dataDir, holder) : () => {};
   let database: Database | undefined;

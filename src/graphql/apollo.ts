@@ -4,9 +4,19 @@ import type { GraphQLSchema } from "graphql";
 import type { KeyscopeConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { createErrorFormatter } from "./format-error.ts";
+import { outageStatusPlugin } from "./outage-status.ts";
 
-/** Apollo Server with Keyscope's limits (graphql-armor and the parser) and error formatting. */
-export function createApollo<TContext extends BaseContext>(config: KeyscopeConfig, logger: Logger, schema: GraphQLSchema): ApolloServer<TContext> {
+/**
+ * Apollo Server with Keyscope's limits (graphql-armor and the parser), error formatting and
+ * outage status, then `plugins` (the library user's), which see the request without its key
+ * when `hideCredentials` is on (http/graphql-route.ts).
+ */
+export function createApollo<TContext extends BaseContext>(
+  config: KeyscopeConfig,
+  logger: Logger,
+  schema: GraphQLSchema,
+  plugins: readonly ApolloServerPlugin<TContext>[] = [],
+): ApolloServer<TContext> {
   const armor = new ApolloArmor({
     // Fragments are not levels: without flattening, every spread adds two to the depth.
     maxDepth: { n: config.limits.maxDepth, flattenFragments: true },
@@ -31,7 +41,7 @@ export function createApollo<TContext extends BaseContext>(config: KeyscopeConfi
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: armor.validationRules,
     // graphql-armor's typings come from Apollo's CJS build; the plugins are the same objects.
-    plugins: armor.plugins as unknown as ApolloServerPlugin<TContext>[],
+    plugins: [...(armor.plugins as unknown as ApolloServerPlugin<TContext>[]), outageStatusPlugin<TContext>(), ...plugins],
     formatError: createErrorFormatter(logger, { hideSuggestions: config.production }),
     logger: logger.child({ component: "apollo" }) as never,
     nodeEnv: config.production ? "production" : "development",

@@ -1,6 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "../logger.ts";
+import { connectionFailureCode } from "../db/connection-failure.ts";
 import { classify, ErrorCode } from "../errors.ts";
 import { describeInputError } from "./input-error.ts";
 
@@ -37,6 +38,8 @@ function formatWith(logger: Logger) {
     const original = unwrapResolverError(error);
     const refusal = classify(original);
     if (refusal) {
+      // An outage is worth a line for the operator; only its code, never the failed query.
+      if (refusal.reason === "KEY_STORE_UNAVAILABLE") logger.warn({ code: connectionFailureCode(original), path: formatted.path }, "the database is unreachable");
       const { message, ...extensions } = refusal;
       return { ...formatted, message, extensions };
     }

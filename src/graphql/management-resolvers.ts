@@ -1,9 +1,10 @@
 import type { AuditService } from "../audit/audit-service.ts";
+import { actorKind } from "../audit/audit-visibility.ts";
 import type { Auth, KeyscopeContext } from "../auth/context.ts";
 import { principalFromAuth, type Principal } from "../auth/principal.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
-import type { ApiKeyRow, UserRow } from "../db/schema/index.ts";
+import type { ApiKeyRow, AuditEventRow, UserRow } from "../db/schema/index.ts";
 import type { KeyStatusFilter } from "../keys/key-repository.ts";
 import type { CreateKeyInput, ImportKeyInput, KeyService, UpdateKeyInput } from "../keys/key-service.ts";
 import { rateLimitOfRow } from "../keys/key-powers.ts";
@@ -85,6 +86,9 @@ export function createManagementResolvers(deps: () => ManagementDeps) {
         if (!user) throw new NotFoundError("The key's owner was not found.");
         return user;
       },
+    },
+    AuditEvent: {
+      actorKind: (event: AuditEventRow) => actorKind(event),
     },
     User: {
       apiKeys: async (user: UserRow, { status }: { status?: KeyStatusFilter | null }, ctx: Ctx) =>

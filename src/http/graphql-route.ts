@@ -3,10 +3,10 @@ import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import type { KeyRequest } from "../auth/context.ts";
 import type { KeySources } from "../config.ts";
 import { ErrorCode } from "../errors.ts";
-import { clientAddress } from "./client-address.ts";
-import { readKeyAtDoor } from "./read-key.ts";
+import { clientAddress, NO_PROXY_TRUST, type ProxyTrust } from "./client-address.ts";
+import { readKeyAtDoor, type VisibleRequest } from "./read-key.ts";
 import { parseBody, readBody } from "./request-body.ts";
-import { sendGraphQLError } from "./respond.ts";
+import { GRAPHQL_HEADERS, sendGraphQLError } from "./respond.ts";
 import type { Route } from "./server.ts";
 
 export interface GraphQLRouteOptions<TContext extends BaseContext> {
@@ -23,8 +23,13 @@ export interface GraphQLRouteOptions<TContext extends BaseContext> {
   finish?: (context: TContext | undefined, addHeader: (name: string, value: string) => void) => void;
   keySources: KeySources;
   maxBodyBytes: number;
-  /** Proxies whose X-Forwarded-For entries are trusted. @default 0 */
-  trustProxyHops?: number;
+  /** Which peers' X-Forwarded-For counts (client-address.ts). @default none: the socket's address */
+  proxyTrust?: ProxyTrust;
+  /**
+   * Hand Apollo (and so every plugin) and the context the request without the key: no key
+   * header, key cookie, key query parameter or `extensions.apiKey`. @default true
+   */
+  hideCredentials?: boolean;
 }
 
 /**
@@ -38,7 +43,9 @@ export function createGraphQLRoute<TContext extends BaseContext>(options: GraphQ
     async handle(req, res) {
       const body = await readBody(req, maxBodyBytes);
       if (body.kind === "too-large") {
-        req.resume();
+        // Reading the rest would cost as much as accepting it: close the connection instead.
+        res.setHeader("connection", "close");
+        res.once("finish", () => req.socket.destroy());
         return sendGraphQLError(res, 413, `The request body is larger than ${maxBodyBytes} bytes.`, ErrorCode.PAYLOAD_TOO_LARGE);
       }
       const parsed = parseBody(req, body.text);
@@ -52,14 +59,21 @@ async function answer<TContext extends BaseContext>(options: GraphQLRouteOptions
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const search = q === -1 ? "" : url.slice(q);
-  const { presented } = readKeyAtDoor({ rawHeaders: req.rawHeaders, headers: req.headers, search, body }, options.keySources);
-  const address = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], options.trustProxyHops ?? 0);
+  const door = readKeyAtDoor({ rawHeaders: req.rawHeaders, headers: req.headers, search, body }, options.keySources);
+  const { presented } = door;
+  const hide = options.hideCredentials ?? true;
+  const visible: VisibleRequest = hide ? door.withoutKey : { headers: req.headers, search, body };
+  // The key was read: nobody after this point needs the raw headers that carried it.
+  const rawHeaders = hide && presented.kind !== "none" ? flatten(visible.headers) : req.rawHeaders;
+  const address = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], options.proxyTrust ?? NO_PROXY_TRUST);
   let context: TContext | undefined;
   const response = await options.apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers: headerMap(req.headers), search, body },
+    httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers: headerMap(visible.headers), search: visible.search, body: visible.body },
     context: async () =>
-      (context = await options.context({ rawHeaders: req.rawHeaders, search, body, presented, clientAddress: address, connection: req.socket })),
+      (context = await options.context({ rawHeaders, search: visible.search, body: visible.body, presented, clientAddress: address, connection: req.socket })),
   });
+  // Ours win over anything Apollo or a plugin set (a cache-control from a cache hint included).
+  for (const [name, value] of GRAPHQL_HEADERS) response.headers.set(name, value);
   // One writeHead with a flat list: far cheaper than a setHeader call per header.
   const head: string[] = [];
   for (const [name, value] of response.headers) head.push(name, value);
@@ -74,6 +88,16 @@ async function answer<TContext extends BaseContext>(options: GraphQLRouteOptions
   res.writeHead(response.status ?? 200, head);
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/** Headers as a raw name/value list, for a KeyRequest built from the request without its key. */
+function flatten(headers: IncomingMessage["headers"]): string[] {
+  const raw: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const one of [value].flat()) raw.push(name, one);
+  }
+  return raw;
 }
 
 function headerMap(headers: IncomingMessage["headers"]): HeaderMap {

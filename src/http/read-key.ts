@@ -36,7 +36,10 @@ export function readKeyAtDoor(
   request: KeyCarrier & VisibleRequest,
   sources: KeySources,
 ): { presented: PresentedKey; withoutKey: VisibleRequest } {
-  return { presented: readPresentedKey(request, sources), withoutKey: withoutKey(request, sources) };
+  const presented = readPresentedKey(request, sources);
+  // Nothing to remove from a request that presents nothing: no copy on the keyless path.
+  const visible = presented.kind === "none" ? { headers: request.headers, search: request.search, body: request.body } : withoutKey(request, sources);
+  return { presented, withoutKey: visible };
 }
 
 /**

@@ -7,7 +7,7 @@ import { apiKey, type TestServer } from "./server.ts";
 export const KEY_FIELDS = `id name description clientType scopes start status active switchedOffBy expiresAt createdAt updatedAt lastUsedAt revokedAt
   rateLimit { limit windowSeconds } owner { id email }`;
 export const USER_FIELDS = "id email name role clientTypes disabled createdAt";
-export const EVENT_FIELDS = "id at action actorUserId actorKeyId targetKeyId targetUserId ip changes";
+export const EVENT_FIELDS = "id at action actorUserId actorKeyId targetKeyId targetUserId ip changes actorKind";
 
 /** The scopes of a key that administers everything. */
 export const ADMIN_SCOPES = ["keys:admin", "keys:self"];

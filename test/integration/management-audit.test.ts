@@ -12,7 +12,13 @@ const EVENTS = `query($filter: AuditEventFilter, $first: Int, $after: String) {
 }`;
 
 type Issued = { secret: string; keyId: string; userId: string };
-type Event = { id: string; at: string; action: string; actorUserId: string | null; actorKeyId: string | null; targetKeyId: string | null; targetUserId: string | null; ip: string | null; changes: any };
+type Event = {
+  id: string; at: string; action: string; actorUserId: string | null; actorKeyId: string | null; targetKeyId: string | null;
+  targetUserId: string | null; ip: string | null; changes: any; actorKind: "OPERATOR" | "ADMIN" | "SELF";
+};
+
+/** An event as a member sees it: an admin's (or the CLI's) address and key are not theirs to see. */
+const asMemberSees = (memberId: string) => (e: Event): Event => (e.actorUserId === memberId ? e : { ...e, ip: null, actorKeyId: null });
 
 describe.each(databaseKinds)("the audit trail on %s", (kind) => {
   let server: TestServer;
@@ -52,7 +58,7 @@ describe.each(databaseKinds)("the audit trail on %s", (kind) => {
   /** The one event expected from the admin's key, from 127.0.0.1. */
   const byAdmin = (fields: Partial<Event>): Event => ({
     id: expect.stringMatching(/^\d+$/), at: expect.any(String), actorUserId: admin.userId, actorKeyId: admin.keyId,
-    targetKeyId: null, targetUserId: null, ip: "127.0.0.1", changes: null, action: expect.any(String), ...fields,
+    targetKeyId: null, targetUserId: null, ip: "127.0.0.1", changes: null, action: expect.any(String), actorKind: "ADMIN", ...fields,
   });
 
   describe("each action writes exactly one event", () => {
@@ -159,7 +165,10 @@ describe.each(databaseKinds)("the audit trail on %s", (kind) => {
       });
       secrets.push(created.secret);
       expect(events).toEqual([
-        byAdmin({ action: "key.created", actorUserId: member.userId, actorKeyId: member.keyId, targetKeyId: created.apiKey.id, targetUserId: member.userId, changes: expect.any(Object) }),
+        byAdmin({
+          action: "key.created", actorUserId: member.userId, actorKeyId: member.keyId, targetKeyId: created.apiKey.id, targetUserId: member.userId,
+          changes: expect.any(Object), actorKind: "SELF",
+        }),
       ]);
     });
 
@@ -213,10 +222,27 @@ describe.each(databaseKinds)("the audit trail on %s", (kind) => {
       const concernsAlice = (e: Event) =>
         e.actorUserId === alice.userId || e.targetUserId === alice.userId || (e.targetKeyId !== null && aliceKeys.has(e.targetKeyId));
       const seen = await readAll(alice.secret, undefined, 2);
-      expect(seen).toEqual(all.filter(concernsAlice));
+      expect(seen).toEqual(all.filter(concernsAlice).map(asMemberSees(alice.userId)));
       expect(seen.map((e) => e.action).sort()).toEqual(["key.created", "key.created", "key.updated", "user.created"]);
       expect(seen.some((e) => e.targetUserId === bob.userId || e.targetKeyId === bobSecond || e.targetKeyId === bob.keyId)).toBe(false);
       expect(seen.find((e) => e.action === "key.updated")).toMatchObject({ actorUserId: admin.userId, targetKeyId: aliceSecond });
+    });
+
+    it("a member sees that an admin acted on their key, but not the admin's address or key; the admin sees both", async () => {
+      const aboutKey = { keyId: aliceSecond, action: "key.updated" };
+      const [adminView] = await readAll(admin.secret, aboutKey);
+      const [aliceView] = await readAll(alice.secret, aboutKey);
+      expect(adminView).toMatchObject({ actorKind: "ADMIN", actorUserId: admin.userId, actorKeyId: admin.keyId, ip: "127.0.0.1" });
+      expect(aliceView).toEqual({ ...adminView, actorKeyId: null, ip: null });
+      // Her own action she sees whole, and the operator CLI's (which created her) has no address or key at all.
+      const own = (await readAll(alice.secret, { keyId: aliceSecond, action: "key.created" }))[0];
+      expect(own).toMatchObject({ actorKind: "SELF", actorUserId: alice.userId, actorKeyId: alice.keyId, ip: "127.0.0.1" });
+      const [created] = await readAll(alice.secret, { userId: alice.userId, action: "user.created" });
+      expect(created).toMatchObject({ actorKind: "OPERATOR", actorUserId: null, actorKeyId: null, ip: null });
+      // No page, filter or size of page shows her anything of the admin's.
+      const everything = JSON.stringify(await readAll(alice.secret, undefined, 1));
+      expect(everything).not.toContain(admin.keyId);
+      expect(everything).toContain(admin.userId);
     });
 
     it("a member's filter on another member finds nothing; the admin's finds their events", async () => {
@@ -236,7 +262,9 @@ describe.each(databaseKinds)("the audit trail on %s", (kind) => {
       expect(await readAll(admin.secret, { userId: alice.userId, action: "key.created" })).toEqual(
         all.filter((e) => e.action === "key.created" && (e.actorUserId === alice.userId || e.targetUserId === alice.userId)),
       );
-      expect(await readAll(alice.secret, { action: "key.updated" })).toEqual(all.filter((e) => e.action === "key.updated" && e.targetKeyId === aliceSecond));
+      expect(await readAll(alice.secret, { action: "key.updated" })).toEqual(
+        all.filter((e) => e.action === "key.updated" && e.targetKeyId === aliceSecond).map(asMemberSees(alice.userId)),
+      );
     });
 
     it("pages have a stable cursor and a totalCount", async () => {

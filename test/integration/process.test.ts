@@ -33,6 +33,8 @@ describe("a bad environment variable stops the server at start", () => {
     ["KEYSCOPE_HASH_SECRET", "short-s3cret-value", "KEYSCOPE_HASH_SECRET must be at least 32 characters"],
     ["LOG_LEVEL", "loud", "LOG_LEVEL must be one of"],
     ["KEYSCOPE_KEY_HEADERS", ",", "KEYSCOPE_KEY_HEADERS must be a comma-separated list of header names"],
+    ["KEYSCOPE_TRUSTED_PROXIES", "10.0.0.0/8,gateway.internal", "KEYSCOPE_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR ranges"],
+    ["KEYSCOPE_HEADERS_TIMEOUT_MS", "soon", "KEYSCOPE_HEADERS_TIMEOUT_MS must be a whole number"],
   ];
 
   // In-process: what main.ts reads first, and why it prints the message alone (a ConfigError).

@@ -29,6 +29,10 @@ const defaults: KeyscopeConfig = {
     failedAuth: { limit: 20, windowSeconds: 60 },
   },
   trustProxyHops: 0,
+  trustedProxies: [],
+  hideCredentials: true,
+  http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, maxConnections: 10_000 },
+  databaseTimeouts: { connectMs: 3000, statementMs: 5000 },
   usageFlushSeconds: 5,
   introspection: true,
   console: true,
@@ -99,6 +103,14 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_FAILED_AUTH_LIMIT: "5",
       KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS: "300",
       KEYSCOPE_TRUST_PROXY_HOPS: "1",
+      KEYSCOPE_TRUSTED_PROXIES: "10.0.0.0/8, fd00::/8,loopback",
+      KEYSCOPE_HIDE_CREDENTIALS: "false",
+      KEYSCOPE_HEADERS_TIMEOUT_MS: "2000",
+      KEYSCOPE_REQUEST_TIMEOUT_MS: "15000",
+      KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS: "1000",
+      KEYSCOPE_MAX_CONNECTIONS: "300",
+      KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS: "1500",
+      KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS: "2500",
       KEYSCOPE_USAGE_FLUSH_SECONDS: "2",
       KEYSCOPE_CONSOLE: "false",
     };
@@ -120,6 +132,10 @@ describe("loadConfig: every variable", () => {
         failedAuth: { limit: 5, windowSeconds: 300 },
       },
       trustProxyHops: 1,
+      trustedProxies: ["10.0.0.0/8", "fd00::/8", "loopback"],
+      hideCredentials: false,
+      http: { headersTimeoutMs: 2000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 1000, maxConnections: 300 },
+      databaseTimeouts: { connectMs: 1500, statementMs: 2500 },
       usageFlushSeconds: 2,
       introspection: true,
       console: false,
@@ -133,7 +149,10 @@ describe("loadConfig: every variable", () => {
         "KEYSCOPE_KEY_PREFIX", "LOG_LEVEL", "KEYSCOPE_KEY_QUERY_PARAM", "KEYSCOPE_KEY_COOKIE", "KEYSCOPE_KEY_HEADERS",
         "KEYSCOPE_KEY_IN_EXTENSIONS", "KEYSCOPE_CACHE_TTL_SECONDS", "KEYSCOPE_CACHE_MAX_ENTRIES",
         "KEYSCOPE_MAX_KEYS_PER_USER", "KEYSCOPE_INTROSPECTION", "KEYSCOPE_MAX_BODY_BYTES", "KEYSCOPE_MAX_DEPTH",
-        "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS", "KEYSCOPE_CONSOLE",
+        "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS", "KEYSCOPE_TRUST_PROXY_HOPS", "KEYSCOPE_TRUSTED_PROXIES",
+        "KEYSCOPE_HIDE_CREDENTIALS", "KEYSCOPE_HEADERS_TIMEOUT_MS", "KEYSCOPE_REQUEST_TIMEOUT_MS",
+        "KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS", "KEYSCOPE_MAX_CONNECTIONS", "KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS",
+        "KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS", "KEYSCOPE_CONSOLE",
       ]),
     );
     expect(new Set(envVariables).size).toBe(envVariables.length);
@@ -154,6 +173,26 @@ describe("loadConfig: every variable", () => {
     ["introspection off in development", { KEYSCOPE_INTROSPECTION: "false" }, { introspection: false }],
     ["another NODE_ENV", { NODE_ENV: "development" }, { production: false, introspection: true }],
     ["NODE_ENV is case-sensitive", { NODE_ENV: "Production" }, { production: false, introspection: true }],
+    ["one trusted proxy", { KEYSCOPE_TRUSTED_PROXIES: "10.1.2.3" }, { trustedProxies: ["10.1.2.3"] }],
+    [
+      "trusted proxies of every spelling",
+      { KEYSCOPE_TRUSTED_PROXIES: " 192.168.0.0/16 ,2001:db8::/32,::ffff:10.0.0.0/104,::1,private, LinkLocal" },
+      { trustedProxies: ["192.168.0.0/16", "2001:db8::/32", "::ffff:10.0.0.0/104", "::1", "private", "LinkLocal"] },
+    ],
+    ["a whole IPv4 space as proxies", { KEYSCOPE_TRUSTED_PROXIES: "0.0.0.0/0" }, { trustedProxies: ["0.0.0.0/0"] }],
+    ["hidden credentials off", { KEYSCOPE_HIDE_CREDENTIALS: "0" }, { hideCredentials: false }],
+    ["hidden credentials on", { KEYSCOPE_HIDE_CREDENTIALS: "true" }, { hideCredentials: true }],
+    [
+      "the shortest HTTP timeouts",
+      { KEYSCOPE_HEADERS_TIMEOUT_MS: "100", KEYSCOPE_REQUEST_TIMEOUT_MS: "100", KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS: "100" },
+      { http: { ...defaults.http, headersTimeoutMs: 100, requestTimeoutMs: 100, keepAliveTimeoutMs: 100 } },
+    ],
+    ["one connection at most", { KEYSCOPE_MAX_CONNECTIONS: "1" }, { http: { ...defaults.http, maxConnections: 1 } }],
+    [
+      "the shortest database timeouts",
+      { KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS: "100", KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS: "100" },
+      { databaseTimeouts: { connectMs: 100, statementMs: 100 } },
+    ],
     ["the console switched off", { KEYSCOPE_CONSOLE: "false" }, { console: false }],
     ["the console switched off with 0", { KEYSCOPE_CONSOLE: "0" }, { console: false }],
     ["the console switched on", { KEYSCOPE_CONSOLE: "true" }, { console: true }],
@@ -274,6 +313,33 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS", "1.5"],
   ["KEYSCOPE_TRUST_PROXY_HOPS", "11"],
   ["KEYSCOPE_TRUST_PROXY_HOPS", "yes"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "proxy.internal"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "10.0.0.0/33"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "10.0.0.0/-1"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "192.168.0.0/"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "10.0.0.0/8/8"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "2001:db8::/129"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "::ffff:10.0.0.0/95"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "10.0.0.1,,10.0.0.2"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "10.0.0.1:8080"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "[::1]"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "fe80::1%eth0"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "256.0.0.1"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "010.0.0.1"],
+  ["KEYSCOPE_TRUSTED_PROXIES", "everyone"],
+  ["KEYSCOPE_HIDE_CREDENTIALS", "no"],
+  ["KEYSCOPE_HEADERS_TIMEOUT_MS", "99"],
+  ["KEYSCOPE_HEADERS_TIMEOUT_MS", "3600001"],
+  ["KEYSCOPE_REQUEST_TIMEOUT_MS", "-1"],
+  ["KEYSCOPE_REQUEST_TIMEOUT_MS", "30s"],
+  ["KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS", "-5"],
+  ["KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS", "1.5"],
+  ["KEYSCOPE_MAX_CONNECTIONS", "-2"],
+  ["KEYSCOPE_MAX_CONNECTIONS", "1000001"],
+  ["KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS", "99"],
+  ["KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS", "600001"],
+  ["KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS", "-3"],
+  ["KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS", "5 s"],
   ["KEYSCOPE_USAGE_FLUSH_SECONDS", "0"],
   ["KEYSCOPE_USAGE_FLUSH_SECONDS", "61"],
   ["KEYSCOPE_CONSOLE", "off"],
@@ -316,6 +382,23 @@ describe("loadConfig: bad values", () => {
     expect(error.message).toContain("LOG_LEVEL");
     expect(error.message).toContain("KEYSCOPE_MAX_DEPTH");
     expect(error.message).not.toContain("KEYSCOPE_KEY_PREFIX");
+  });
+
+  it("names the bad entry of KEYSCOPE_TRUSTED_PROXIES by its position, and what entries may be", () => {
+    const message = configError({ KEYSCOPE_TRUSTED_PROXIES: "10.0.0.1, loopback, gateway.internal" }).message;
+    expect(message).toContain("KEYSCOPE_TRUSTED_PROXIES");
+    expect(message).toContain("entry 3");
+    expect(message).toContain("CIDR");
+    expect(message).not.toContain("gateway");
+  });
+
+  it("refuses a header timeout longer than the request timeout, naming both", () => {
+    const message = configError({ KEYSCOPE_HEADERS_TIMEOUT_MS: "20000", KEYSCOPE_REQUEST_TIMEOUT_MS: "10000" }).message;
+    expect(message).toContain("KEYSCOPE_HEADERS_TIMEOUT_MS");
+    expect(message).toContain("KEYSCOPE_REQUEST_TIMEOUT_MS");
+    // Against the default request timeout (30 s) too.
+    expect(configError({ KEYSCOPE_HEADERS_TIMEOUT_MS: "30001" }).message).toContain("KEYSCOPE_REQUEST_TIMEOUT_MS");
+    expect(loadConfig({ KEYSCOPE_HEADERS_TIMEOUT_MS: "30000" }).http.headersTimeoutMs).toBe(30_000);
   });
 
   it("says what the value must be", () => {
@@ -422,6 +505,23 @@ describe("resolveConfig", () => {
   it.each(["", "KS", "ks_", "9ks", "k-s", "abcdefghijklmnopq"])("rejects keyPrefix %j", (keyPrefix) => {
     expect(() => resolveConfig({ keyPrefix })).toThrow(ConfigError);
     expect(() => resolveConfig({ keyPrefix })).toThrow(/keyPrefix/);
+  });
+
+  it("checks trustedProxies like KEYSCOPE_TRUSTED_PROXIES, and keeps a copy of the list", () => {
+    expect(() => resolveConfig({ trustedProxies: ["10.0.0.0/8", "not an address"] })).toThrow(/trustedProxies: entry 2 is not/);
+    const given = ["10.0.0.0/8", "::1"];
+    const config = resolveConfig({ trustedProxies: given });
+    expect(config.trustedProxies).toEqual(given);
+    expect(Object.isFrozen(given)).toBe(false);
+  });
+
+  it("merges partial http limits and database timeouts, and checks the timeouts' order", () => {
+    expect(resolveConfig({ http: { maxConnections: 5 }, databaseTimeouts: { statementMs: 200 } })).toStrictEqual({
+      ...defaults,
+      http: { ...defaults.http, maxConnections: 5 },
+      databaseTimeouts: { ...defaults.databaseTimeouts, statementMs: 200 },
+    });
+    expect(() => resolveConfig({ http: { headersTimeoutMs: 40_000 } })).toThrow(/headersTimeoutMs/);
   });
 
   it("rejects a hash secret shorter than 32 characters, without showing it", () => {

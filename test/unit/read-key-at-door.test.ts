@@ -108,4 +108,18 @@ describe("the request without the key, over generated requests", () => {
       { numRuns: 500 },
     );
   });
+
+  it("copies nothing when no key was presented: what withoutKey would leave is the request itself", () => {
+    fc.assert(
+      fc.property(rawHeaders, search, body, sources, (raw, query, payload, keySources) => {
+        const req = request(raw, query, payload ?? undefined);
+        const door = readKeyAtDoor(req, keySources);
+        if (door.presented.kind !== "none") return;
+        expect(door.withoutKey.headers).toBe(req.headers);
+        expect(door.withoutKey.body).toBe(req.body);
+        expect(door.withoutKey.search).toBe(req.search);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
