@@ -1,6 +1,7 @@
 // npm start: read config → open database → migrate → build server → listen; drain on SIGTERM.
 import { ConfigError, loadConfig } from "./config.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
+import { serializeError } from "./error-serializer.ts";
 import { exampleResolvers, exampleTypeDefs } from "./example/catalogue.ts";
 import { createKeyscopeServer } from "./keyscope-server.ts";
 
@@ -25,8 +26,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // Expected start-up refusals get their message alone; anything else its stack too.
+  // Expected start-up refusals get their message alone; anything else its stack too, without SQL values.
   const expected = error instanceof ConfigError || error instanceof DataDirLockedError || (error as Error).name === "DirectiveError";
-  process.stderr.write(`keyscope: ${expected ? (error as Error).message : (error as Error).stack ?? String(error)}\n`);
+  const { message, stack } = serializeError(error) as { message?: string; stack?: string };
+  process.stderr.write(`keyscope: ${expected ? message : stack ?? String(error)}\n`);
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import { InputError } from "./errors.ts";
+import { checkText } from "./text-check.ts";
 
 /** Relay-style page request, checked. */
 export interface PageRequest {
@@ -30,7 +31,16 @@ export function checkPage(first: number | null | undefined, after: string | null
   if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) {
     throw new InputError("first", `first must be from 0 to ${MAX_PAGE_SIZE}.`);
   }
-  return { first: size, after: after ?? null };
+  return { first: size, after: after == null ? null : checkCursorText(after) };
+}
+
+/** Cursors are base64url and short; base64 decoding would skip anything else silently. */
+const CURSOR = /^[A-Za-z0-9_-]{1,200}$/;
+
+function checkCursorText(after: string): string {
+  checkText("after", after, { maxLength: 200, keepWhitespace: true });
+  if (!CURSOR.test(after)) throw new InputError("after", "after is not a cursor from this list.");
+  return after;
 }
 
 /** Opaque cursors: base64url of a JSON array (the sort key of the row). */
@@ -71,6 +81,7 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 /** Ids are UUIDs; anything else is bad input, not a miss. */
 export function checkId(field: string, id: string): string {
+  checkText(field, id, { maxLength: 100, keepWhitespace: true });
   if (!UUID.test(id)) throw new InputError(field, `${field} is not a valid id (ids look like 5b0c2f1e-9d3a-4c1b-8e7f-0a1b2c3d4e5f).`);
   return id.toLowerCase();
 }

@@ -3,6 +3,7 @@ import type { Db } from "../db/client.ts";
 import type { AuditEventRow } from "../db/schema/index.ts";
 import { checkId, checkPage, decodeCursor, encodeCursor, toConnection, type Connection } from "../pagination.ts";
 import { InputError } from "../errors.ts";
+import { checkText } from "../text-check.ts";
 import { pageAuditEvents, type AuditAction, type AuditFilter } from "./audit-repository.ts";
 import { asSeenBy } from "./audit-visibility.ts";
 
@@ -21,11 +22,11 @@ export function createAuditService({ db }: { db: Db }) {
     async pageEvents(principal: Principal, filter: AuditFilter, first: number | null | undefined, after: string | null | undefined): Promise<Connection<AuditEventRow>> {
       const page = checkPage(first, after);
       const checked: AuditFilter = {
-        keyId: filter.keyId ? checkId("filter.keyId", filter.keyId) : null,
-        userId: filter.userId ? checkId("filter.userId", filter.userId) : null,
-        action: filter.action ?? null,
+        keyId: filter.keyId != null ? checkId("filter.keyId", filter.keyId) : null,
+        userId: filter.userId != null ? checkId("filter.userId", filter.userId) : null,
+        action: filter.action != null ? checkText("filter.action", filter.action, { label: "action", maxLength: 64, keepWhitespace: true }) : null,
       };
-      if (checked.action && !AUDIT_ACTIONS.includes(checked.action as AuditAction)) {
+      if (checked.action !== null && !AUDIT_ACTIONS.includes(checked.action as AuditAction)) {
         throw new InputError("filter.action", `action must be one of ${AUDIT_ACTIONS.join(", ")}.`);
       }
       const beforeId = page.after ? decodeCursor<[number]>(page.after, (p): p is [number] => p.length === 1 && Number.isSafeInteger(p[0]))[0] : null;

@@ -2,8 +2,13 @@ import { CLI_PRINCIPAL } from "../auth/principal.ts";
 import type { Core } from "../core.ts";
 import type { ApiKeyRow } from "../db/schema/index.ts";
 import { keyStatus } from "../keys/key-status.ts";
+import { normalizeEmail } from "../users/user-service.ts";
+import { printed } from "./printable.ts";
 
-/** What a command prints: one JSON value with --json, else lines for people. */
+/**
+ * What a command prints: one JSON value with --json, else lines for people. Build `text` with
+ * the `printed` template, which escapes every value it holds (names come from the database).
+ */
 export interface Output {
   json: unknown;
   text: string;
@@ -33,11 +38,13 @@ export const commands: Record<string, Command> = {
     positionals: 0,
     async run(core, { email }) {
       const issued = await core.bootstrapAdmin(email!);
+      // As stored: bootstrap succeeded, so the address was valid.
+      const stored = normalizeEmail(email!);
       return {
-        json: { secret: issued.secret, keyId: issued.apiKey.id, userId: issued.apiKey.userId, email },
+        json: { secret: issued.secret, keyId: issued.apiKey.id, userId: issued.apiKey.userId, email: stored },
         text:
-          `Created admin ${email} and key ${issued.apiKey.id} (scopes keys:admin, keys:self).\n\n` +
-          `  ${issued.secret}\n\nThis is the only time the key is shown. Store it somewhere safe.`,
+          printed`Created admin ${stored} and key ${issued.apiKey.id} (scopes keys:admin, keys:self).\n\n` +
+          printed`  ${issued.secret}\n\nThis is the only time the key is shown. Store it somewhere safe.`,
       };
     },
   },
@@ -50,7 +57,7 @@ export const commands: Record<string, Command> = {
       const now = core.clock.now();
       return {
         json: keys.map((k) => describeKey(k, now)),
-        text: keys.length === 0 ? `${email} has no keys.` : keys.map((k) => formatKey(k, now)).join("\n"),
+        text: keys.length === 0 ? printed`${user.email} has no keys.` : keys.map((k) => formatKey(k, now)).join("\n"),
       };
     },
   },
@@ -59,7 +66,7 @@ export const commands: Record<string, Command> = {
     positionals: 1,
     async run(core, { positionals }) {
       const key = await core.keys.revokeKey(CLI_PRINCIPAL, positionals[0]!);
-      return { json: describeKey(key, core.clock.now()), text: `Revoked key ${key.id} (${key.name}).` };
+      return { json: describeKey(key, core.clock.now()), text: printed`Revoked key ${key.id} (${key.name}).` };
     },
   },
   "users disable": {
@@ -70,7 +77,7 @@ export const commands: Record<string, Command> = {
       const user = await core.users.updateUser(CLI_PRINCIPAL, found.id, { disabled: true });
       return {
         json: { id: user.id, email: user.email, role: user.role, disabled: user.disabled },
-        text: `Disabled ${user.email}; their keys no longer work.`,
+        text: printed`Disabled ${user.email}; their keys no longer work.`,
       };
     },
   },
@@ -84,5 +91,5 @@ function describeKey(k: ApiKeyRow, now: number) {
 }
 
 function formatKey(k: ApiKeyRow, now: number): string {
-  return `${k.id}  ${keyStatus(k, now).padEnd(8)}  ${k.start}…  ${k.clientType}  [${k.scopes.join(", ")}]  ${k.name}`;
+  return printed`${k.id}  ${keyStatus(k, now).padEnd(8)}  ${k.start}…  ${k.clientType}  [${k.scopes.join(", ")}]  ${k.name}`;
 }

@@ -6,7 +6,9 @@ import { DataDirLockedError } from "../db/data-dir-lock.ts";
 import { openMigratedDatabase } from "../db/open-migrated.ts";
 import { classify } from "../errors.ts";
 import { createLogger } from "../logger.ts";
+import { safeErrorMessage } from "../error-serializer.ts";
 import { commands, type Command, type CommandArgs, type Output } from "./commands.ts";
+import { printable, printableJson } from "./printable.ts";
 
 const USAGE = `Usage:
   keyscope bootstrap --email <address> [--json]   create the first admin and a key (printed once)
@@ -35,21 +37,23 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   const grouped = Object.keys(commands).some((c) => c.startsWith(`${argv[0]} `));
   const name = grouped ? `${argv[0]} ${argv[1] ?? ""}`.trim() : argv[0]!;
   const command = commands[name];
-  if (!command) return fail(`unknown command "${name}".\n\n${USAGE}`);
+  if (!command) return fail(`unknown command "${printable(name)}".\n\n${USAGE}`);
   const rest = argv.slice(name.split(" ").length);
   const json = rest.includes("--json");
   try {
     const config = loadConfig(env);
     const args = parseFlags(rest.filter((a) => a !== "--json"), command);
     const output = await runOnDatabase(command, args, config);
-    out.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
+    out.write(json ? `${printableJson(output.json)}\n` : `${output.text}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) return fail(`${error.message}\n\n${USAGE}`);
-    if (error instanceof ConfigError || error instanceof DataDirLockedError) return fail(error.message);
+    // Messages may repeat what was typed (an unknown option) or stored: escaped like any output.
+    if (error instanceof UsageError) return fail(`${printable(error.message)}\n\n${USAGE}`);
+    if (error instanceof ConfigError || error instanceof DataDirLockedError) return fail(printable(error.message));
     const refusal = classify(error);
-    if (refusal) return fail(refusal.message);
-    throw error;
+    if (refusal) return fail(printable(refusal.message));
+    // A database error's message may hold the query's values.
+    throw new Error(printable(safeErrorMessage(error)));
   }
 }
 

@@ -3,6 +3,7 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "../logger.ts";
 import { connectionFailureCode } from "../db/connection-failure.ts";
 import { classify, ErrorCode } from "../errors.ts";
+import { describeInputError } from "./input-error.ts";
 
 export interface ErrorFormatterOptions {
   /**
@@ -14,8 +15,9 @@ export interface ErrorFormatterOptions {
 }
 
 /**
- * The one place where service refusals become GraphQL codes, and where unexpected errors are
- * logged and hidden behind a plain message.
+ * The one place where service refusals become GraphQL codes, where graphql-js's errors about
+ * input values get `extensions.field` (and lose the value they repeat), and where unexpected
+ * errors are logged and hidden behind a plain message.
  */
 export function createErrorFormatter(logger: Logger, options: ErrorFormatterOptions = {}) {
   const format = formatWith(logger);
@@ -28,6 +30,9 @@ function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedE
   return message === formatted.message ? formatted : { ...formatted, message };
 }
 
+/** Apollo's code for documents that fail validation, literal input values among them. */
+const VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED";
+
 function formatWith(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
@@ -38,8 +43,17 @@ function formatWith(logger: Logger) {
       const { message, ...extensions } = refusal;
       return { ...formatted, message, extensions };
     }
-    if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR || original instanceof GraphQLError) return formatted;
-    logger.error({ err: original, path: formatted.path }, "unexpected error in a GraphQL operation");
+    const code = formatted.extensions?.code;
+    if ((code === ErrorCode.BAD_USER_INPUT || code === VALIDATION_FAILED) && original instanceof GraphQLError) {
+      const input = describeInputError(original);
+      return input ? { ...formatted, message: input.message, extensions: { ...formatted.extensions, field: input.field } } : formatted;
+    }
+    if (code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+    // A GraphQLError meant as such passes; one that wraps another error (Apollo's "Context
+    // creation failed: …") would show that error's message, which may hold SQL and its values.
+    const cause = original instanceof GraphQLError ? original.originalError : original;
+    if (original instanceof GraphQLError && (cause === undefined || cause instanceof GraphQLError)) return formatted;
+    logger.error({ err: cause, path: formatted.path }, "unexpected error in a GraphQL operation");
     return {
       message: "Internal server error",
       ...(formatted.path ? { path: formatted.path } : {}),

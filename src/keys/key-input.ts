@@ -1,5 +1,7 @@
 import { NAME_PATTERN } from "./names.ts";
 import { InputError } from "../errors.ts";
+import { checkText } from "../text-check.ts";
+import { isValidImportedValue } from "./key-format.ts";
 
 /** Limits on what a key's settings may hold. */
 export const KEY_LIMITS = {
@@ -17,33 +19,50 @@ export interface RateLimitInput {
 
 /** Each check throws an InputError naming the field; the caller passes the field's path. */
 export function checkName(field: string, name: string): string {
-  const trimmed = name.trim();
+  const trimmed = checkText(field, name, { label: "The name", maxLength: KEY_LIMITS.nameLength });
   if (trimmed === "") throw new InputError(field, "The name must not be blank.");
-  if (trimmed.length > KEY_LIMITS.nameLength) throw new InputError(field, `The name must be at most ${KEY_LIMITS.nameLength} characters.`);
   return trimmed;
 }
 
+/** Trimmed; blank means none. Line feeds and tabs are allowed. */
 export function checkDescription(field: string, description: string | null | undefined): string | null {
   if (description === undefined || description === null) return null;
-  if (description.length > KEY_LIMITS.descriptionLength) {
-    throw new InputError(field, `The description must be at most ${KEY_LIMITS.descriptionLength} characters.`);
-  }
-  return description;
+  const trimmed = checkText(field, description, { label: "The description", maxLength: KEY_LIMITS.descriptionLength, multiline: true });
+  return trimmed === "" ? null : trimmed;
 }
 
 export function checkClientType(field: string, clientType: string): string {
-  if (!NAME_PATTERN.test(clientType)) {
-    throw new InputError(field, "A client type is 1 to 64 letters, digits or . _ : - (no blanks).");
-  }
-  return clientType;
+  return checkPatternName(field, clientType, "client type");
 }
 
 export function checkScopes(field: string, scopes: readonly string[] | null | undefined): string[] {
-  const list = [...new Set(scopes ?? [])];
-  if (list.length > KEY_LIMITS.scopes) throw new InputError(field, `A key holds at most ${KEY_LIMITS.scopes} scopes.`);
-  const bad = list.find((s) => !NAME_PATTERN.test(s));
-  if (bad !== undefined) throw new InputError(field, "A scope is 1 to 64 letters, digits or . _ : - (no blanks).");
+  return checkNameList(field, scopes, { max: KEY_LIMITS.scopes, holder: "A key holds", noun: "scope" });
+}
+
+/** A set of client types or scopes: unique, sorted, each in the pattern (SPEC §1). */
+export function checkNameList(field: string, names: readonly string[] | null | undefined, rules: { max: number; holder: string; noun: string }): string[] {
+  const list = [...new Set(names ?? [])];
+  if (list.length > rules.max) throw new InputError(field, `${rules.holder} at most ${rules.max} ${rules.noun}s.`);
+  for (const name of list) checkPatternName(field, name, rules.noun);
   return list.sort();
+}
+
+function checkPatternName(field: string, name: string, noun: string): string {
+  checkText(field, name, { label: `A ${noun}`, maxLength: 64, keepWhitespace: true });
+  if (!NAME_PATTERN.test(name)) throw new InputError(field, `A ${noun} is 1 to 64 letters, digits or . _ : - (no blanks).`);
+  return name;
+}
+
+/** SPEC §2: an imported key's value. Messages never repeat it. */
+export function checkImportedValue(field: string, value: string, keyPrefix: string): string {
+  checkText(field, value, { label: "An imported key", maxLength: 256, keepWhitespace: true });
+  if (!isValidImportedValue(value)) {
+    throw new InputError(field, "An imported key is 16 to 256 characters without blanks or control characters.");
+  }
+  if (value.startsWith(`${keyPrefix}_`)) {
+    throw new InputError(field, `An imported key must not begin with this server's prefix '${keyPrefix}_'.`);
+  }
+  return value;
 }
 
 export function checkExpiry(field: string, expiresAt: Date | null | undefined, now: number): Date | null {

@@ -12,9 +12,9 @@ import { checkId, checkListSize, checkPage, createdAtCursor, toConnection, type 
 import { InputError } from "../errors.ts";
 import type { RateLimitPolicy } from "../limits/rate-limit.ts";
 import { findUserById, findUserForUpdate } from "../users/user-repository.ts";
-import { generateKey, hashKey, isValidImportedValue, keyStart } from "./key-format.ts";
+import { generateKey, hashKey, keyStart } from "./key-format.ts";
 import {
-  checkClientType, checkDescription, checkExpiry, checkName, checkRateLimit, checkScopes, type RateLimitInput,
+  checkClientType, checkDescription, checkExpiry, checkImportedValue, checkName, checkRateLimit, checkScopes, type RateLimitInput,
 } from "./key-input.ts";
 import {
   checkAdmin, checkGrant, checkKeyListVisible, checkKeyManageable, checkKeyVisible, checkOwnerChoice, checkRevival, switchChange, type Grant,
@@ -183,7 +183,7 @@ export function createKeyService(options: KeyServiceOptions) {
   return {
     /** createApiKey: your own key within your powers, or (admins and the CLI) anyone's. */
     async createKey(principal: Principal, input: CreateKeyInput): Promise<IssuedKey> {
-      const userId = checkOwnerChoice(principal, input.userId ? checkId("userId", input.userId) : null);
+      const userId = checkOwnerChoice(principal, input.userId != null ? checkId("userId", input.userId) : null);
       const secret = generateKey(keyPrefix);
       const apiKey = await insertChecked(principal, userId, input, secret, "key.created");
       return { apiKey, secret };
@@ -193,12 +193,7 @@ export function createKeyService(options: KeyServiceOptions) {
     async importKey(principal: Principal, input: ImportKeyInput): Promise<ApiKeyRow> {
       checkAdmin(principal);
       const userId = checkId("userId", input.userId);
-      if (!isValidImportedValue(input.value)) {
-        throw new InputError("value", "An imported key is 16 to 256 characters without blanks or control characters.");
-      }
-      if (input.value.startsWith(`${keyPrefix}_`)) {
-        throw new InputError("value", `An imported key must not begin with this server's prefix '${keyPrefix}_'.`);
-      }
+      checkImportedValue("value", input.value, keyPrefix);
       const row = await insertChecked(principal, userId, input, input.value, "key.imported");
       // Other instances learn of it within their cache lifetime (KEYSCOPE_CACHE_TTL_SECONDS).
       options.verifier?.forgetImportedKeys();
@@ -285,7 +280,11 @@ export function createKeyService(options: KeyServiceOptions) {
     async pageKeys(principal: Principal, filter: KeyListFilter, first: number | null | undefined, after: string | null | undefined): Promise<Connection<ApiKeyRow>> {
       checkAdmin(principal);
       const page = checkPage(first, after);
-      const checked = { ...filter, userId: filter.userId ? checkId("filter.userId", filter.userId) : null };
+      const checked = {
+        ...filter,
+        userId: filter.userId != null ? checkId("filter.userId", filter.userId) : null,
+        clientType: filter.clientType != null ? checkClientType("filter.clientType", filter.clientType) : null,
+      };
       const cursor = page.after ? createdAtCursor.decode(page.after) : null;
       const { rows, total } = await pageKeys(db, checked, clock.now(), page.first + 1, cursor);
       return toConnection(rows, page.first, total, createdAtCursor.encode);

@@ -6,10 +6,11 @@ import { isOperator, type Principal } from "../auth/principal.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import type { UserRow } from "../db/schema/index.ts";
-import { NAME_PATTERN } from "../keys/names.ts";
+import { checkNameList } from "../keys/key-input.ts";
 import { checkAdmin } from "../keys/key-permissions.ts";
 import { checkId, checkPage, createdAtCursor, toConnection, type Connection } from "../pagination.ts";
 import { InputError, NotFoundError } from "../errors.ts";
+import { checkText } from "../text-check.ts";
 import { findUserByEmail, findUserById, findUserForUpdate, insertUser, lockActiveAdmins, pageUsers, updateUserRow } from "./user-repository.ts";
 
 export interface UserServiceOptions {
@@ -37,7 +38,9 @@ export interface UpdateUserInput {
   disabled?: boolean | null;
 }
 
+/** After normalisation: one @, no blanks, a local part of at most 64 and a domain of at most 255. */
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+const EMAIL_LENGTH = 320;
 const NAME_LENGTH = 200;
 const MAX_CLIENT_TYPES = 50;
 
@@ -100,11 +103,12 @@ export function createUserService(options: UserServiceOptions) {
       return (await findUserById(db, checkId("id", id))) ?? null;
     },
 
-    /** The user with this email in any letter case (admins and the CLI). */
+    /** The user with this email, however it is written (normalised as at creation; admins and the CLI). */
     async getUserByEmail(principal: Principal, email: string): Promise<UserRow> {
       checkAdmin(principal);
-      const user = await findUserByEmail(db, email);
-      if (!user) throw new NotFoundError(`No user has the email ${email}.`);
+      const normalised = checkEmail(email);
+      const user = await findUserByEmail(db, normalised);
+      if (!user) throw new NotFoundError(`No user has the email ${normalised}.`);
       return user;
     },
 
@@ -117,25 +121,35 @@ export function createUserService(options: UserServiceOptions) {
   };
 }
 
+/** A valid email, normalised: what is stored, compared for uniqueness and looked up. */
 export function checkEmail(email: string): string {
-  const trimmed = email.trim();
-  if (!EMAIL.test(trimmed) || trimmed.length > 320) throw new InputError("email", "The email address is not valid.");
-  return trimmed;
+  const normalised = normalizeEmail(checkText("email", email, { label: "The email address", maxLength: EMAIL_LENGTH }));
+  if (!EMAIL.test(normalised) || normalised.length > EMAIL_LENGTH) throw new InputError("email", "The email address is not valid.");
+  return normalised;
+}
+
+/**
+ * NFKC, then lower case, trimmed: `ＤＥＶ＠example.com` and ` Dev@Example.com` are `dev@example.com`.
+ * Lower-casing can un-normalise (U+0130 İ becomes i + U+0307), so both are applied until stable.
+ */
+export function normalizeEmail(email: string): string {
+  let current = email.trim();
+  for (let i = 0; i < 4; i++) {
+    const next = current.normalize("NFKC").toLowerCase().trim();
+    if (next === current) break;
+    current = next;
+  }
+  return current;
 }
 
 function checkUserName(name: string | null | undefined): string | null {
   if (name === undefined || name === null) return null;
-  if (name.length > NAME_LENGTH) throw new InputError("name", `The name must be at most ${NAME_LENGTH} characters.`);
-  return name.trim() === "" ? null : name.trim();
+  const trimmed = checkText("name", name, { label: "The name", maxLength: NAME_LENGTH });
+  return trimmed === "" ? null : trimmed;
 }
 
 export function checkClientTypes(clientTypes: readonly string[] | null | undefined): string[] {
-  const list = [...new Set(clientTypes ?? [])];
-  if (list.length > MAX_CLIENT_TYPES) throw new InputError("clientTypes", `A user has at most ${MAX_CLIENT_TYPES} client types.`);
-  if (list.some((t) => !NAME_PATTERN.test(t))) {
-    throw new InputError("clientTypes", "A client type is 1 to 64 letters, digits or . _ : - (no blanks).");
-  }
-  return list.sort();
+  return checkNameList("clientTypes", clientTypes, { max: MAX_CLIENT_TYPES, holder: "A user has", noun: "client type" });
 }
 
 function checkUserUpdate(input: UpdateUserInput): Partial<UserRow> {

@@ -75,7 +75,7 @@ describe.each(databaseKinds)("the audit trail on %s", (kind) => {
       expect(events).toEqual([
         byAdmin({
           action: "user.created", targetUserId: userId, at: created.createdAt,
-          changes: { email: "Audited@example.com", name: null, role: "MEMBER", clientTypes: ["mobile"] },
+          changes: { email: "audited@example.com", name: null, role: "MEMBER", clientTypes: ["mobile"] },
         }),
       ]);
     });

@@ -266,7 +266,7 @@ describe.each(databaseKinds)("management queries on %s", (kind) => {
         { id: member.userId },
       );
       expect(data.user).toEqual({
-        id: member.userId, email: "Looked.Up@example.com", name: null, role: "MEMBER", clientTypes: ["partner"], disabled: false,
+        id: member.userId, email: "looked.up@example.com", name: null, role: "MEMBER", clientTypes: ["partner"], disabled: false,
         createdAt: expect.any(String), apiKeys: [{ id: member.keyId }, { id: off }], activeKeys: [{ id: member.keyId }], disabledKeys: [{ id: off }],
       });
     });

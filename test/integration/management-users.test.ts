@@ -39,10 +39,10 @@ describe.each(databaseKinds)("user management on %s", (kind) => {
   });
 
   describe("createUser", () => {
-    it("creates a MEMBER by default, with no client types", async () => {
+    it("creates a MEMBER by default, with no client types, its email stored normalised", async () => {
       const data = await asAdmin(CREATE_USER, { input: { email: "New.Member@Example.com" } });
       expect(data.createUser).toEqual({
-        id: expect.stringMatching(/^[0-9a-f-]{36}$/), email: "New.Member@Example.com", name: null, role: "MEMBER", clientTypes: [], disabled: false,
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/), email: "new.member@example.com", name: null, role: "MEMBER", clientTypes: [], disabled: false,
         createdAt: expect.any(String),
       });
       const again = await asAdmin(`query($id: ID!) { user(id: $id) { ${USER_FIELDS} } }`, { id: data.createUser.id });

@@ -8,7 +8,10 @@ export const users = pgTable(
   "users",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    /** Kept as typed; uniqueness is case-insensitive through the index on lower(email). */
+    /**
+     * Normalised by the user service (NFKC, lower case, trimmed) before it is stored or compared;
+     * the unique index on lower(email) also holds rows from before normalisation (migration 0004).
+     */
     email: text("email").notNull(),
     name: text("name"),
     role: roleEnum("role").notNull().default("MEMBER"),
