@@ -36,6 +36,10 @@ export interface KeyscopeConfig {
   usageFlushSeconds: number;
   /** @default !production */
   introspection: boolean;
+  /** Prometheus metrics (`GET /metrics`). @default true */
+  metricsEnabled: boolean;
+  /** Serve /metrics on this port instead of the public one. @default undefined (the public port) */
+  metricsPort: number | undefined;
 }
 
 /** Where a key may arrive besides `X-API-Key` and `Authorization` (SPEC §3); all off by default. */
@@ -85,6 +89,8 @@ export const defaultConfig: KeyscopeConfig = Object.freeze({
   trustProxyHops: 0,
   usageFlushSeconds: 5,
   introspection: true,
+  metricsEnabled: true,
+  metricsPort: undefined,
 });
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -130,6 +136,8 @@ const variables = {
   KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS: integer(1, 86_400),
   KEYSCOPE_TRUST_PROXY_HOPS: integer(0, 10),
   KEYSCOPE_USAGE_FLUSH_SECONDS: integer(1, 60),
+  KEYSCOPE_METRICS: flag,
+  KEYSCOPE_METRICS_PORT: integer(0, 65535),
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
 export type EnvVariable = keyof typeof variables;
@@ -182,6 +190,8 @@ export function loadConfig(env: Record<string, string | undefined>): KeyscopeCon
     trustProxyHops: v.KEYSCOPE_TRUST_PROXY_HOPS ?? d.trustProxyHops,
     usageFlushSeconds: v.KEYSCOPE_USAGE_FLUSH_SECONDS ?? d.usageFlushSeconds,
     introspection: v.KEYSCOPE_INTROSPECTION ?? !production,
+    metricsEnabled: v.KEYSCOPE_METRICS ?? d.metricsEnabled,
+    metricsPort: v.KEYSCOPE_METRICS_PORT,
   });
 }
 
@@ -236,6 +246,9 @@ export function resolveConfig(input: KeyscopeConfigInput): KeyscopeConfig {
   if (reserved !== undefined) throw new ConfigError(`keySources.headers: ${JSON.stringify(reserved)} cannot be an extra key header.`);
   config.keySources = { ...config.keySources, headers };
   if (config.hashSecret !== undefined && config.hashSecret.length < 32) throw new ConfigError("hashSecret must be at least 32 characters.");
+  if (config.metricsPort !== undefined && config.metricsPort !== 0 && config.metricsPort === config.port) {
+    throw new ConfigError("KEYSCOPE_METRICS_PORT must differ from PORT (leave it unset to serve /metrics on the public port).");
+  }
   return deepFreeze(config);
 }
 

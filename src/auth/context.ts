@@ -4,6 +4,7 @@ import { readPresentedKey, type KeyCarrier, type PresentedKey } from "../http/re
 import type { FailedAuthThrottle } from "../limits/failed-auth-throttle.ts";
 import type { KeyRateLimiter, RateDecision } from "../limits/rate-limit.ts";
 import type { UsageRecorder } from "../limits/usage-recorder.ts";
+import { noopMetrics, type Metrics } from "../metrics.ts";
 import type { AuthenticatedKey } from "./credential.ts";
 import { KeyStoreUnavailableError, type KeyVerifier } from "./verify-key.ts";
 
@@ -41,6 +42,8 @@ export interface ContextOptions {
   throttle?: FailedAuthThrottle | undefined;
   /** Counts requests refused by the rate limit here; the rest in `finishRequest`. */
   usage?: UsageRecorder | undefined;
+  /** Counts requests without a key, keys refused at the door, and 429s (the verifier counts the rest). @default noopMetrics */
+  metrics?: Pick<Metrics, "keyChecked" | "rateLimited" | "throttled">;
 }
 
 /**
@@ -49,16 +52,23 @@ export interface ContextOptions {
  * is fine here (guarded fields refuse it one by one).
  */
 export function createAuthResolver(options: ContextOptions): (request: KeyRequest) => Promise<Auth> {
-  const { verifier, rateLimiter, throttle, usage } = options;
+  const { verifier, rateLimiter, throttle, usage, metrics = noopMetrics } = options;
   const keySources: KeySources = withDefaults(defaultConfig.keySources, options.keySources);
   return async (request) => {
     const address = request.clientAddress;
     const presented = request.presented ?? readPresentedKey(request, keySources);
-    if (presented.kind === "none") return { key: null, clientAddress: address, rateLimit: null, refusals: 0 };
+    if (presented.kind === "none") {
+      metrics.keyChecked("KEY_MISSING", "none");
+      return { key: null, clientAddress: address, rateLimit: null, refusals: 0 };
+    }
     if (throttle && address && throttle.isSuspect(address)) {
       const wait = await throttle.retryAfter(address);
-      if (wait > 0) throw tooManyFailures(wait);
+      if (wait > 0) {
+        metrics.throttled();
+        throw tooManyFailures(wait);
+      }
     }
+    if (presented.kind === "rejected") metrics.keyChecked(presented.reason, "none");
     // A key known to the cache is judged without an await; only a miss asks the store.
     const result =
       presented.kind === "rejected"
@@ -71,6 +81,7 @@ export function createAuthResolver(options: ContextOptions): (request: KeyReques
     const key = result.key;
     const rateLimit = rateLimiter ? await rateLimiter.consume(key.id, key.rateLimit) : null;
     if (rateLimit && !rateLimit.allowed) {
+      metrics.rateLimited();
       usage?.record(key.id, true);
       throw rateLimited(rateLimit);
     }

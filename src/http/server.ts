@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "../logger.ts";
+import { noopMetrics, type Metrics } from "../metrics.ts";
 import { sendJson } from "./respond.ts";
 
 /** One path the server answers, and its handler. */
@@ -18,13 +19,15 @@ export interface HttpServerOptions {
   /** The GraphQL endpoint (graphql-route.ts), also named in the answer to unknown paths. */
   graphql: Route;
   logger: Logger;
+  /** Told of each answered request's status and time. @default noopMetrics */
+  metrics?: Pick<Metrics, "httpRequest">;
 }
 
 /**
  * A plain node:http server: one route table, a request log line per request, and a last-resort
  * 500 for a handler that throws. What a route does is its own business.
  */
-export function createHttpServer({ routes, graphql, logger }: HttpServerOptions): Server {
+export function createHttpServer({ routes, graphql, logger, metrics = noopMetrics }: HttpServerOptions): Server {
   const table = [graphql, ...routes];
   const notFound: Route = {
     path: "",
@@ -41,8 +44,10 @@ export function createHttpServer({ routes, graphql, logger }: HttpServerOptions)
         else res.end();
       })
       .finally(() => {
+        const ms = performance.now() - started;
+        metrics.httpRequest(res.statusCode, ms / 1000);
         // Only the path is logged: a query string may carry a key.
-        logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request");
+        logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms) }, "request");
       });
   });
 }

@@ -31,6 +31,8 @@ const defaults: KeyscopeConfig = {
   trustProxyHops: 0,
   usageFlushSeconds: 5,
   introspection: true,
+  metricsEnabled: true,
+  metricsPort: undefined,
 };
 
 /** The error loadConfig throws for this environment (fails the test if it throws none). */
@@ -99,6 +101,8 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_FAILED_AUTH_WINDOW_SECONDS: "300",
       KEYSCOPE_TRUST_PROXY_HOPS: "1",
       KEYSCOPE_USAGE_FLUSH_SECONDS: "2",
+      KEYSCOPE_METRICS: "false",
+      KEYSCOPE_METRICS_PORT: "9464",
     };
     expect(loadConfig(env)).toStrictEqual({
       production: true,
@@ -120,6 +124,8 @@ describe("loadConfig: every variable", () => {
       trustProxyHops: 1,
       usageFlushSeconds: 2,
       introspection: true,
+      metricsEnabled: false,
+      metricsPort: 9464,
     } satisfies KeyscopeConfig);
   });
 
@@ -151,6 +157,8 @@ describe("loadConfig: every variable", () => {
     ["introspection off in development", { KEYSCOPE_INTROSPECTION: "false" }, { introspection: false }],
     ["another NODE_ENV", { NODE_ENV: "development" }, { production: false, introspection: true }],
     ["NODE_ENV is case-sensitive", { NODE_ENV: "Production" }, { production: false, introspection: true }],
+    ["metrics off", { KEYSCOPE_METRICS: "0" }, { metricsEnabled: false }],
+    ["metrics on their own port", { KEYSCOPE_METRICS_PORT: "9464" }, { metricsPort: 9464 }],
   ])("accepts %s", (_, env, expected) => {
     expect(loadConfig(env)).toStrictEqual({ ...defaults, ...expected });
   });
@@ -258,6 +266,9 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_MAX_ALIASES", "10001"],
   ["KEYSCOPE_MAX_TOKENS", "9"],
   ["KEYSCOPE_MAX_TOKENS", "1000001"],
+  ["KEYSCOPE_METRICS", "enabled"],
+  ["KEYSCOPE_METRICS_PORT", "65536"],
+  ["KEYSCOPE_METRICS_PORT", "metrics"],
   ["KEYSCOPE_MAX_TOKENS", "99999999999999999999999"],
   ["KEYSCOPE_RATE_LIMIT_REQUESTS", "0"],
   ["KEYSCOPE_RATE_LIMIT_REQUESTS", "ten"],
@@ -425,5 +436,14 @@ describe("resolveConfig", () => {
     expect((error as Error).message).not.toContain("hunter2");
     expect(() => resolveConfig({ hashSecret: "" })).toThrow(ConfigError);
     expect(resolveConfig({ hashSecret: SECRET }).hashSecret).toBe(SECRET);
+  });
+});
+
+describe("resolveConfig: metrics", () => {
+  it("refuses a metrics port equal to the public port, and accepts any other (0: both chosen by the system)", () => {
+    expect(() => resolveConfig({ port: 9464, metricsPort: 9464 })).toThrow(/KEYSCOPE_METRICS_PORT must differ from PORT/);
+    expect(resolveConfig({ port: 4000, metricsPort: 9464 }).metricsPort).toBe(9464);
+    expect(resolveConfig({ port: 0, metricsPort: 0 }).metricsPort).toBe(0);
+    expect(resolveConfig({ metricsEnabled: false }).metricsEnabled).toBe(false);
   });
 });
