@@ -13,16 +13,19 @@ import { resolveConfig, type KeyscopeConfig, type KeyscopeConfigInput } from "./
 import { createCore, type Core } from "./core.ts";
 import type { Database } from "./db/client.ts";
 import { openMigratedDatabase } from "./db/open-migrated.ts";
+import { openOperatorSocket, type OperatorSocket } from "./cli/operator-socket.ts";
 import { createApollo } from "./graphql/apollo.ts";
 import { buildKeyscopeSchema } from "./graphql/build-schema.ts";
 import { createManagementResolvers } from "./graphql/management-resolvers.ts";
 import { createGraphQLRoute } from "./http/graphql-route.ts";
 import { healthRoutes } from "./http/health-routes.ts";
-import { createHttpServer } from "./http/server.ts";
+import { createMetricsServer, metricsRoute } from "./http/metrics-route.ts";
+import { createHttpServer, type Route } from "./http/server.ts";
 import type { KeyService } from "./keys/key-service.ts";
 import type { UsageRecorder } from "./limits/usage-recorder.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { noopMetrics, type Metrics } from "./metrics.ts";
+import { createPrometheusMetrics } from "./prometheus-metrics.ts";
 import type { UserService } from "./users/user-service.ts";
 
 export interface KeyscopeServerOptions extends KeyscopeConfigInput {
@@ -35,12 +38,13 @@ export interface KeyscopeServerOptions extends KeyscopeConfigInput {
   logger?: Logger;
   /** @default the system clock */
   clock?: Clock;
-  /** @default noopMetrics */
+  /** @default Prometheus metrics of this server alone (prometheus-metrics.ts); none with `metricsEnabled: false` */
   metrics?: Metrics;
 }
 
 export interface KeyscopeServer {
-  listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>;
+  /** Also starts the metrics port when `metricsPort` is set (`metricsUrl`). */
+  listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number; metricsUrl?: string }>;
   /** Stops accepting requests, finishes those in flight, closes the database. */
   close(): Promise<void>;
   /** The services and the request path's auth, for those who want them. */
@@ -58,6 +62,9 @@ export interface KeyscopeServer {
   readonly usage: UsageRecorder;
   readonly redis: Redis | undefined;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The operator CLI's socket in the embedded data directory (none on PostgreSQL or in memory). */
+  readonly operatorSocket: OperatorSocket | undefined;
 }
 
 /**
@@ -67,7 +74,7 @@ export interface KeyscopeServer {
 export async function createKeyscopeServer(options: KeyscopeServerOptions = {}): Promise<KeyscopeServer> {
   const config = resolveConfig(options);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = options.metrics ?? noopMetrics;
+  const metrics = !config.metricsEnabled ? noopMetrics : (options.metrics ?? createPrometheusMetrics());
   let core: Core | undefined;
   // Built first: a bad @requiresKey stops start-up before the database is opened or migrated.
   const schema = buildKeyscopeSchema({
@@ -80,10 +87,14 @@ export async function createKeyscopeServer(options: KeyscopeServerOptions = {}):
     },
   });
   const database = await openMigratedDatabase(config, "server");
+  let operatorSocket: OperatorSocket | undefined;
   try {
     core = await createCore({ database, config, clock: options.clock, logger, metrics });
-    return await serve(core, schema, options.context);
+    // Beside the embedded database on disk: the CLI cannot open it while this server holds it.
+    if (!config.databaseUrl && config.dataDir !== "memory://") operatorSocket = await openOperatorSocket(core, config.dataDir);
+    return await serve(core, schema, options.context, operatorSocket);
   } catch (error) {
+    await operatorSocket?.close().catch(() => {});
     await core?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
@@ -91,16 +102,20 @@ export async function createKeyscopeServer(options: KeyscopeServerOptions = {}):
 }
 
 /** The doors on the core: Apollo behind the GraphQL route, health routes, one HTTP server. */
-async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOptions["context"]): Promise<KeyscopeServer> {
-  const { config, logger, database, usage } = core;
+async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOptions["context"], operatorSocket: OperatorSocket | undefined): Promise<KeyscopeServer> {
+  const { config, logger, database, usage, metrics } = core;
   const apollo = createApollo<KeyscopeContext>(config, logger, schema);
   await apollo.start();
   const context = async (request: KeyRequest): Promise<KeyscopeContext> => {
     const auth = await core.authenticate(request);
     return extend ? { ...(await extend({ request, auth })), auth } : { auth };
   };
+  // /metrics on the public port, unless it has a port of its own.
+  const exposition = metrics.exposition;
+  const metricsServer = exposition && config.metricsPort !== undefined ? createMetricsServer(exposition) : undefined;
+  const routes: Route[] = [...healthRoutes(database.ping), ...(exposition && !metricsServer ? [metricsRoute(exposition)] : [])];
   const httpServer = createHttpServer({
-    routes: healthRoutes(database.ping),
+    routes,
     graphql: createGraphQLRoute({
       apollo,
       context,
@@ -110,29 +125,42 @@ async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOp
       trustProxyHops: config.trustProxyHops,
     }),
     logger,
+    metrics,
   });
 
   let closing: Promise<void> | undefined;
   return {
-    core, config, schema, apollo, httpServer, database, logger,
+    core, config, schema, apollo, httpServer, database, logger, metrics, operatorSocket,
     keys: core.keys, users: core.users, audit: core.audit, cache: core.cache, verifier: core.verifier, usage, redis: core.redis,
-    listen: ({ port = config.port, host = config.host } = {}) =>
-      new Promise((resolve, reject) => {
-        httpServer.once("error", reject);
-        httpServer.listen(port, host, () => {
-          const address = httpServer.address() as AddressInfo;
-          const shownHost = host && host !== "0.0.0.0" && host !== "::" ? host : "localhost";
-          resolve({ url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}/graphql`, port: address.port });
-        });
-      }),
+    async listen({ port = config.port, host = config.host } = {}) {
+      const { url, port: bound } = await listenOn(httpServer, port, host, "/graphql");
+      if (!metricsServer) return { url, port: bound };
+      const metricsUrl = (await listenOn(metricsServer, config.metricsPort!, host, "/metrics")).url;
+      return { url, port: bound, metricsUrl };
+    },
     close: () =>
       (closing ??= (async () => {
+        await operatorSocket?.close(); // commands in flight finish first
+        if (metricsServer) await drain(metricsServer);
         await drain(httpServer);
         await apollo.stop();
         await core.close(); // every count of the drained requests is written
         await database.close();
       })()),
   };
+}
+
+/** Listens and names what it serves at `path`. */
+function listenOn(server: Server, port: number, host: string | undefined, path: string): Promise<{ url: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address() as AddressInfo;
+      const shownHost = host && host !== "0.0.0.0" && host !== "::" ? host : "localhost";
+      resolve({ url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}${path}`, port: address.port });
+    });
+  });
 }
 
 /** Stops accepting, lets requests in flight finish (10 s at most), then resolves. */

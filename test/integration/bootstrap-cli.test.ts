@@ -8,7 +8,7 @@ import { openDatabase } from "../../src/db/client.ts";
 import { checksum } from "../../src/keys/key-format.ts";
 import { createKeyscopeServer, type KeyscopeServerOptions } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
-import { deadPid, killAll, minimalEnv, runNode, type Exit } from "../helpers/child-process.ts";
+import { deadPid, killAll, minimalEnv, runNode, spawnNode, type Exit } from "../helpers/child-process.ts";
 import { databaseKinds, freshDatabase, type DatabaseKind } from "../helpers/databases.ts";
 import { postGraphQL } from "../helpers/http.ts";
 
@@ -196,27 +196,38 @@ describe("keyscope with bad arguments or configuration", () => {
 });
 
 describe("keyscope bootstrap and the embedded data directory lock", () => {
-  it("refuses while a server holds the data directory, and succeeds once it is closed", async () => {
+  it("while a server holds the data directory: bootstrap goes through its socket, and the key works on that server at once", async () => {
     const dir = await freshDataDir();
     const app = await createKeyscopeServer({ dataDir: dir, logger: createLogger("silent") });
     try {
+      const { url } = await app.listen({ port: 0, host: "127.0.0.1" });
       expect(JSON.parse(await readFile(join(dir, "keyscope.lock"), "utf8"))).toEqual({ pid: process.pid, holder: "server" });
-      const refused = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
-      expectRefused(refused, /The data directory .+ is in use/);
-      expect(refused.stderr).toContain(`The data directory ${dir} is in use by the Keyscope server (pid ${process.pid})`);
-      expect(refused.stderr).toMatch(/Stop it first, or point DATABASE_URL at PostgreSQL/);
-      // The server's lock is untouched by the refused command.
+      const exit = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
+      expect(exit.stderr).toBe("");
+      expect(exit.code).toBe(0);
+      const output = parseJsonOutput(exit);
+      expectWellFormedSecret(output.secret, "ks");
+      const res = await postGraphQL(url, { query: ME }, [["x-api-key", output.secret]]);
+      expect(res.json.data.me.user).toEqual({ id: output.userId, email: "a@example.com", role: "ADMIN" });
+      // The server's lock is untouched by the command.
       expect(JSON.parse(await readFile(join(dir, "keyscope.lock"), "utf8"))).toEqual({ pid: process.pid, holder: "server" });
+
+      expectRefused(await keyscope(["bootstrap", "--email", "b@example.com"], { KEYSCOPE_DATA_DIR: dir }), /^keyscope: An admin already exists/);
     } finally {
       await app.close();
     }
     expect(existsSync(join(dir, "keyscope.lock"))).toBe(false);
+    expect(existsSync(join(dir, "keyscope.sock")), "the server removes its socket when it stops").toBe(false);
+  });
 
-    const exit = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
-    expect(parseJsonOutput(exit).secret).toMatch(SECRET);
-    expect(existsSync(join(dir, "keyscope.lock")), "the command releases the lock when it is done").toBe(false);
+  it("refuses while another live process without a socket holds the data directory, naming it", async () => {
+    const dir = await freshDataDir();
+    const holder = spawnNode(["-e", "setInterval(() => {}, 1000)"], minimalEnv());
+    await writeFile(join(dir, "keyscope.lock"), JSON.stringify({ pid: holder.child.pid, holder: "command line" }));
+    const refused = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
+    expectRefused(refused, /The data directory .+ is in use/);
+    expect(refused.stderr).toContain(`The data directory ${dir} is in use by the Keyscope command line (pid ${holder.child.pid})`);
+    holder.kill();
   });
 
   it("a lock left by a process that is gone does not block, and is cleared", async () => {

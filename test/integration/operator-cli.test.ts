@@ -19,7 +19,6 @@ import { postGraphQL, type HttpResponse } from "../helpers/http.ts";
 
 const ME = "{ me { user { email role } apiKey { id } } }";
 const SHA256_HEX = /[0-9a-f]{64}/;
-const LOCKED = /^keyscope: The data directory .+ is in use by the Keyscope server \(pid \d+\)\. Stop it first/;
 
 interface CliRun {
   code: number;
@@ -425,35 +424,8 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
     });
   });
 
-  if (kind === "pglite") {
-    it("while a server holds the data directory: every command exits 1 saying it is in use, and changes nothing", async () => {
-      const app = await createKeyscopeServer({ ...target.options, logger: createLogger("silent") });
-      try {
-        const commands = [
-          ["keys", "list", "--email", "alice@example.com"],
-          ["keys", "revoke", alice.phone.id],
-          ["users", "disable", "alice@example.com", "--json"],
-          ["bootstrap", "--email", "third@example.com"],
-        ];
-        for (const argv of commands) {
-          const run = await cli(argv, target.env);
-          expect(run.code, argv.join(" ")).toBe(1);
-          expect(run.stdout).toBe("");
-          expect(run.stderr).toMatch(LOCKED);
-          expect(run.stderr).toContain(`(pid ${process.pid})`);
-        }
-        const exit = await keyscope(["keys", "revoke", alice.phone.id], target.env);
-        expect(exit.code).toBe(1);
-        expect(exit.stdout).toBe("");
-        expect(exit.stderr).toMatch(LOCKED);
-      } finally {
-        await app.close();
-      }
-      const after = await cli(["keys", "list", "--email", "alice@example.com", "--json"], target.env);
-      expect(after.code, "the CLI works again once the server has stopped").toBe(0);
-      expect(JSON.parse(after.stdout).find((k: { id: string }) => k.id === alice.phone.id).status).toBe("ACTIVE");
-    });
-  } else {
+  // Beside a running embedded server the commands go through its socket: operator-socket.test.ts.
+  if (kind === "postgres") {
     it("PostgreSQL is not locked: the CLI runs while a server uses the same database", async () => {
       await withApp(target, async () => {
         const run = await cli(["keys", "list", "--email", "alice@example.com", "--json"], target.env);
