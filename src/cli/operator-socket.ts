@@ -35,7 +35,8 @@ export async function openOperatorSocket(core: Core, dataDir: string): Promise<O
   }
   await removeStaleSocket(path);
   const waiting = new Set<Socket>(); // connected, request not read yet
-  const server = createServer((socket) => void serveOne(core, socket, waiting));
+  // Half-open allowed: a client may end its side after the request and still read the answer.
+  const server = createServer({ allowHalfOpen: true }, (socket) => void serveOne(core, socket, waiting));
   server.maxConnections = MAX_CONNECTIONS;
   await listenPrivately(server, path);
 
