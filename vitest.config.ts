@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   resolve: {
@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // The browser suite has its own config and command (npm run test:e2e).
+    exclude: [...configDefaults.exclude, "test/e2e/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

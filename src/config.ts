@@ -40,6 +40,8 @@ export interface KeyscopeConfig {
   metricsEnabled: boolean;
   /** Serve /metrics on this port instead of the public one. @default undefined (the public port) */
   metricsPort: number | undefined;
+  /** Serve the key console at /console. @default true */
+  console: boolean;
 }
 
 /** Where a key may arrive besides `X-API-Key` and `Authorization` (SPEC §3); all off by default. */
@@ -91,6 +93,7 @@ export const defaultConfig: KeyscopeConfig = Object.freeze({
   introspection: true,
   metricsEnabled: true,
   metricsPort: undefined,
+  console: true,
 });
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -138,6 +141,7 @@ const variables = {
   KEYSCOPE_USAGE_FLUSH_SECONDS: integer(1, 60),
   KEYSCOPE_METRICS: flag,
   KEYSCOPE_METRICS_PORT: integer(0, 65535),
+  KEYSCOPE_CONSOLE: flag,
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
 export type EnvVariable = keyof typeof variables;
@@ -192,6 +196,7 @@ export function loadConfig(env: Record<string, string | undefined>): KeyscopeCon
     introspection: v.KEYSCOPE_INTROSPECTION ?? !production,
     metricsEnabled: v.KEYSCOPE_METRICS ?? d.metricsEnabled,
     metricsPort: v.KEYSCOPE_METRICS_PORT,
+    console: v.KEYSCOPE_CONSOLE ?? d.console,
   });
 }
 

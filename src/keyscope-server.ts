@@ -17,6 +17,7 @@ import { openOperatorSocket, type OperatorSocket } from "./cli/operator-socket.t
 import { createApollo } from "./graphql/apollo.ts";
 import { buildKeyscopeSchema } from "./graphql/build-schema.ts";
 import { createManagementResolvers } from "./graphql/management-resolvers.ts";
+import { createConsoleRoute } from "./http/console-route.ts";
 import { createGraphQLRoute } from "./http/graphql-route.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { createMetricsServer, metricsRoute } from "./http/metrics-route.ts";
@@ -101,7 +102,7 @@ export async function createKeyscopeServer(options: KeyscopeServerOptions = {}):
   }
 }
 
-/** The doors on the core: Apollo behind the GraphQL route, health routes, one HTTP server. */
+/** The doors on the core: Apollo behind the GraphQL route, health routes, the console, metrics, one HTTP server. */
 async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOptions["context"], operatorSocket: OperatorSocket | undefined): Promise<KeyscopeServer> {
   const { config, logger, database, usage, metrics } = core;
   const apollo = createApollo<KeyscopeContext>(config, logger, schema);
@@ -113,7 +114,11 @@ async function serve(core: Core, schema: GraphQLSchema, extend: KeyscopeServerOp
   // /metrics on the public port, unless it has a port of its own.
   const exposition = metrics.exposition;
   const metricsServer = exposition && config.metricsPort !== undefined ? createMetricsServer(exposition) : undefined;
-  const routes: Route[] = [...healthRoutes(database.ping), ...(exposition && !metricsServer ? [metricsRoute(exposition)] : [])];
+  const routes: Route[] = [
+    ...healthRoutes(database.ping),
+    ...(config.console ? [createConsoleRoute()] : []),
+    ...(exposition && !metricsServer ? [metricsRoute(exposition)] : []),
+  ];
   const httpServer = createHttpServer({
     routes,
     graphql: createGraphQLRoute({

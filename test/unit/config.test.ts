@@ -33,6 +33,7 @@ const defaults: KeyscopeConfig = {
   introspection: true,
   metricsEnabled: true,
   metricsPort: undefined,
+  console: true,
 };
 
 /** The error loadConfig throws for this environment (fails the test if it throws none). */
@@ -103,6 +104,7 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_USAGE_FLUSH_SECONDS: "2",
       KEYSCOPE_METRICS: "false",
       KEYSCOPE_METRICS_PORT: "9464",
+      KEYSCOPE_CONSOLE: "false",
     };
     expect(loadConfig(env)).toStrictEqual({
       production: true,
@@ -126,6 +128,7 @@ describe("loadConfig: every variable", () => {
       introspection: true,
       metricsEnabled: false,
       metricsPort: 9464,
+      console: false,
     } satisfies KeyscopeConfig);
   });
 
@@ -136,7 +139,7 @@ describe("loadConfig: every variable", () => {
         "KEYSCOPE_KEY_PREFIX", "LOG_LEVEL", "KEYSCOPE_KEY_QUERY_PARAM", "KEYSCOPE_KEY_COOKIE", "KEYSCOPE_KEY_HEADERS",
         "KEYSCOPE_KEY_IN_EXTENSIONS", "KEYSCOPE_CACHE_TTL_SECONDS", "KEYSCOPE_CACHE_MAX_ENTRIES",
         "KEYSCOPE_MAX_KEYS_PER_USER", "KEYSCOPE_INTROSPECTION", "KEYSCOPE_MAX_BODY_BYTES", "KEYSCOPE_MAX_DEPTH",
-        "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS",
+        "KEYSCOPE_MAX_ALIASES", "KEYSCOPE_MAX_TOKENS", "KEYSCOPE_CONSOLE",
       ]),
     );
     expect(new Set(envVariables).size).toBe(envVariables.length);
@@ -159,6 +162,9 @@ describe("loadConfig: every variable", () => {
     ["NODE_ENV is case-sensitive", { NODE_ENV: "Production" }, { production: false, introspection: true }],
     ["metrics off", { KEYSCOPE_METRICS: "0" }, { metricsEnabled: false }],
     ["metrics on their own port", { KEYSCOPE_METRICS_PORT: "9464" }, { metricsPort: 9464 }],
+    ["the console switched off", { KEYSCOPE_CONSOLE: "false" }, { console: false }],
+    ["the console switched off with 0", { KEYSCOPE_CONSOLE: "0" }, { console: false }],
+    ["the console switched on", { KEYSCOPE_CONSOLE: "true" }, { console: true }],
   ])("accepts %s", (_, env, expected) => {
     expect(loadConfig(env)).toStrictEqual({ ...defaults, ...expected });
   });
@@ -281,6 +287,8 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_TRUST_PROXY_HOPS", "yes"],
   ["KEYSCOPE_USAGE_FLUSH_SECONDS", "0"],
   ["KEYSCOPE_USAGE_FLUSH_SECONDS", "61"],
+  ["KEYSCOPE_CONSOLE", "off"],
+  ["KEYSCOPE_CONSOLE", "False"],
 ];
 
 describe("loadConfig: bad values", () => {
@@ -385,6 +393,11 @@ describe("resolveConfig", () => {
     expect(resolveConfig({ production: true })).toStrictEqual({ ...defaults, production: true, introspection: false });
     expect(resolveConfig({ production: true, introspection: true })).toStrictEqual({ ...defaults, production: true, introspection: true });
     expect(resolveConfig({ introspection: false })).toStrictEqual({ ...defaults, introspection: false });
+  });
+
+  it("serves the console unless told not to", () => {
+    expect(resolveConfig({}).console).toBe(true);
+    expect(resolveConfig({ console: false })).toStrictEqual({ ...defaults, console: false });
   });
 
   it("drops options it does not know, without freezing them", () => {
