@@ -13,9 +13,10 @@ const FIRST_ADMIN_HINT =
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const app = await createKeyscopeServer({ ...config, typeDefs: exampleTypeDefs, resolvers: exampleResolvers });
+  const needsAdmin = !(await app.core.hasEnabledAdmin());
   const { url, metricsUrl } = await app.listen();
   app.logger.info({ url, database: app.database.kind, ...(metricsUrl ? { metricsUrl } : {}) }, `Keyscope is listening at ${url}`);
-  if (!(await app.core.hasEnabledAdmin())) app.logger.info(FIRST_ADMIN_HINT);
+  if (needsAdmin) app.logger.info(FIRST_ADMIN_HINT);
 
   const stop = (signal: string) => {
     app.logger.info({ signal }, "stopping: draining requests");
