@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { GuardReason } from "./errors.ts";
+import { createHistogram } from "./prometheus-histogram.ts";
 import {
   KEY_CHECK_OUTCOMES, KEY_CHECK_SOURCES, type CacheEvictionCause, type KeyCheckOutcome, type KeyCheckSource, type Metrics, type ObservedGauges,
 } from "./metrics.ts";
@@ -17,8 +18,10 @@ const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 
 /**
  * Keyscope's series in a registry of their own (two servers in one process do not collide).
- * Counters on the request path are plain numbers bumped in place and handed to prom-client only
- * when scraped: prom-client's own `labels(…).inc()` hashes the label set again on every call.
+ * What the request path counts costs nanoseconds: counters are plain numbers bumped in place and
+ * handed to prom-client only when scraped, and histograms are our own buckets
+ * (prometheus-histogram.ts). prom-client's `labels(…).inc()` hashes the label set again on every
+ * call, and its histogram's `observe` costs about 1.4 µs.
  */
 export function createPrometheusMetrics(): PrometheusMetrics {
   const registry = new Registry();
@@ -48,23 +51,15 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   new Gauge({ name: "keyscope_key_cache_entries", help: "Credentials held in the key cache.", registers, collect() { this.set(gauges.cacheEntries()); } });
   new Gauge({ name: "keyscope_usage_pending_requests", help: "Requests counted for usage and not yet written to the database.", registers, collect() { this.set(gauges.usagePending()); } });
 
-  const lookups = new Histogram({
-    name: "keyscope_key_lookup_duration_seconds", help: "Time to look up a key's credential in the database (cache misses).", registers,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  const one = (name: string, help: string, buckets: readonly number[]) => createHistogram(registry, { name, help, buckets }).get("")!;
+  const lookups = one("keyscope_key_lookup_duration_seconds", "Time to look up a key's credential in the database (cache misses).", [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  const flushSeconds = one("keyscope_usage_flush_duration_seconds", "Time to write one batch of usage counts.", [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  const flushRows = one("keyscope_usage_flush_rows", "Key-hour rows in one batch of usage counts.", [1, 5, 10, 50, 100, 500, 1000, 5000, 10_000, 50_000]);
+  const http = createHistogram(registry, {
+    name: "keyscope_http_request_duration_seconds", help: "Time to answer an HTTP request on the public port, by status class.",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], label: { name: "status_class", values: STATUS_CLASSES },
   });
-  const flushSeconds = new Histogram({
-    name: "keyscope_usage_flush_duration_seconds", help: "Time to write one batch of usage counts.", registers,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  });
-  const flushRows = new Histogram({
-    name: "keyscope_usage_flush_rows", help: "Key-hour rows in one batch of usage counts.", registers,
-    buckets: [1, 5, 10, 50, 100, 500, 1000, 5000, 10_000, 50_000],
-  });
-  const http = new Histogram({
-    name: "keyscope_http_request_duration_seconds", help: "Time to answer an HTTP request on the public port, by status class.", registers,
-    labelNames: ["status_class"], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  });
-  const byStatusClass = STATUS_CLASSES.map((c) => http.labels(c));
+  const byStatusClass = STATUS_CLASSES.map((c) => http.get(c)!);
 
   return {
     registry,
