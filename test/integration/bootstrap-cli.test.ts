@@ -4,11 +4,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/db/client.ts";
 import { checksum } from "../../src/keys/key-format.ts";
 import { createKeyscopeServer, type KeyscopeServerOptions } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
 import { deadPid, killAll, minimalEnv, runNode, spawnNode, type Exit } from "../helpers/child-process.ts";
+import { migratedTemplate } from "../helpers/cli.ts";
 import { databaseKinds, freshDatabase, type DatabaseKind } from "../helpers/databases.ts";
 import { postGraphQL } from "../helpers/http.ts";
 
@@ -32,13 +32,7 @@ const disposals: (() => Promise<void>)[] = [];
 let template: string;
 
 beforeAll(async () => {
-  template = await mkdtemp(join(tmpdir(), "keyscope-cli-template-"));
-  const database = await openDatabase({ dataDir: template });
-  try {
-    await database.migrate();
-  } finally {
-    await database.close();
-  }
+  template = await migratedTemplate("keyscope-cli-template-");
 });
 
 afterAll(() => rm(template, { recursive: true, force: true }));

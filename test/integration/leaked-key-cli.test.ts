@@ -3,57 +3,18 @@
 // (offline triage of scanner hits).
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable, Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
-import { runCli } from "../../src/cli/main.ts";
 import { checksum, generateKey } from "../../src/keys/key-format.ts";
 import { createKeyscopeServer, type KeyscopeServer } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
-import { minimalEnv, runNode } from "../helpers/child-process.ts";
-import { databaseKinds, freshDatabase, type DatabaseKind } from "../helpers/databases.ts";
+import { cli, keyscope, makeCliTarget, type CliTarget as Target } from "../helpers/cli.ts";
+import { databaseKinds } from "../helpers/databases.ts";
 import { postGraphQL } from "../helpers/http.ts";
 
 const HASH_SECRET = "a-hash-secret-of-at-least-32-characters";
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(argv: string[], env: Record<string, string>, stdin?: string): Promise<CliRun> {
-  const collected = { stdout: "", stderr: "" };
-  const sink = (name: keyof typeof collected) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        collected[name] += String(chunk);
-        done();
-      },
-    });
-  const input = stdin === undefined ? undefined : Readable.from([Buffer.from(stdin)]);
-  const code = await runCli(argv, env, sink("stdout"), sink("stderr"), input);
-  return { code, ...collected };
-}
-
-interface Target {
-  env: Record<string, string>;
-  options: { databaseUrl?: string; dataDir?: string };
-  dispose(): Promise<void>;
-}
-
-async function makeTarget(kind: DatabaseKind): Promise<Target> {
-  if (kind === "pglite") {
-    const dir = await mkdtemp(join(tmpdir(), "keyscope-leak-"));
-    return { env: { KEYSCOPE_DATA_DIR: dir }, options: { dataDir: dir }, dispose: () => rm(dir, { recursive: true, force: true }) };
-  }
-  const database = await freshDatabase(kind);
-  const url = database.options.databaseUrl!;
-  return { env: { DATABASE_URL: url }, options: { databaseUrl: url }, dispose: () => database.drop() };
-}
 
 /** A server on the target for `work` (closed after: the embedded CLI then opens the database itself). */
 async function withApp<T>(target: Target, work: (app: KeyscopeServer, url: string) => Promise<T>): Promise<T> {
@@ -144,7 +105,7 @@ describe("keyscope keys check (offline)", () => {
   });
 
   it("as a real process, reading a pipe", async () => {
-    const exit = await runNode(["bin/keyscope.js", "keys", "check", "--json"], minimalEnv(env), 30_000, `${key}\n`);
+    const exit = await keyscope(["keys", "check", "--json"], env, `${key}\n`);
     expect(exit.stderr).toBe("");
     expect(exit.code).toBe(0);
     expect(JSON.parse(exit.stdout)).toEqual([expect.objectContaining({ line: 1, verdict: "VALID", length: 41 })]);
@@ -160,7 +121,7 @@ describe.each(databaseKinds)("keyscope keys revoke-secret on %s, no server runni
   let imported: { keyId: string; value: string };
 
   beforeAll(async () => {
-    target = await makeTarget(kind);
+    target = await makeCliTarget(kind, "keyscope-leak-");
     env = { ...target.env, KEYSCOPE_HASH_SECRET: HASH_SECRET };
     await withApp(target, async (app) => {
       const user = await app.users.createUser(CLI_PRINCIPAL, { email: "alice@example.com", clientTypes: ["mobile"] });

@@ -2,65 +2,24 @@
 // in-process through runCli, and as a real process (bin/keyscope.js) to prove the entry works.
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
-import { runCli } from "../../src/cli/main.ts";
 import { apiKeys, type ApiKeyRow } from "../../src/db/schema/index.ts";
-import { createKeyscopeServer, type KeyscopeServer, type KeyscopeServerOptions } from "../../src/keyscope-server.ts";
+import { createKeyscopeServer, type KeyscopeServer } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
-import { killAll, minimalEnv, runNode } from "../helpers/child-process.ts";
-import { databaseKinds, freshDatabase, type DatabaseKind } from "../helpers/databases.ts";
+import { killAll } from "../helpers/child-process.ts";
+import { cli, keyscope, makeCliTarget, type CliRun, type CliTarget } from "../helpers/cli.ts";
+import { databaseKinds, type DatabaseKind } from "../helpers/databases.ts";
 import { postGraphQL, type HttpResponse } from "../helpers/http.ts";
 
 const ME = "{ me { user { email role } apiKey { id } } }";
 const SHA256_HEX = /[0-9a-f]{64}/;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** runCli in this process, its output collected. */
-async function cli(argv: string[], env: Record<string, string>): Promise<CliRun> {
-  const collected = { stdout: "", stderr: "" };
-  const sink = (name: keyof typeof collected) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        collected[name] += String(chunk);
-        done();
-      },
-    });
-  const code = await runCli(argv, env, sink("stdout"), sink("stderr"));
-  return { code, ...collected };
-}
-
-/** `node bin/keyscope.js …`, as `npx keyscope` runs it. */
-function keyscope(args: string[], env: Record<string, string>) {
-  return runNode(["bin/keyscope.js", ...args], minimalEnv(env));
-}
-
-/** A database, as the CLI (env) and the server (options) name it. */
-interface Target {
-  env: Record<string, string>;
-  options: Pick<KeyscopeServerOptions, "databaseUrl" | "dataDir">;
-  dispose(): Promise<void>;
-}
-
-async function makeTarget(kind: DatabaseKind): Promise<Target> {
-  if (kind === "pglite") {
-    const dir = await mkdtemp(join(tmpdir(), "keyscope-operator-"));
-    return { env: { KEYSCOPE_DATA_DIR: dir }, options: { dataDir: dir }, dispose: () => rm(dir, { recursive: true, force: true }) };
-  }
-  const database = await freshDatabase(kind);
-  const url = database.options.databaseUrl!;
-  return { env: { DATABASE_URL: url }, options: { databaseUrl: url }, dispose: () => database.drop() };
-}
+type Target = CliTarget;
+const makeTarget = (kind: DatabaseKind) => makeCliTarget(kind, "keyscope-operator-");
 
 /** A server on the target's database for `work`, always closed after (the CLI needs the lock). */
 async function withApp<T>(target: Target, work: (app: KeyscopeServer, url: string) => Promise<T>): Promise<T> {

@@ -7,44 +7,19 @@ import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable, Writable } from "node:stream";
+import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
-import { runCli } from "../../src/cli/main.ts";
 import { MAX_REQUEST_BYTES } from "../../src/cli/operator-protocol.ts";
 import { OperatorSocketError } from "../../src/cli/operator-socket.ts";
-import { openDatabase } from "../../src/db/client.ts";
 import { createKeyscopeServer, type KeyscopeServer } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
 import { freePort, killAll, minimalEnv, runNode, spawnNode } from "../helpers/child-process.ts";
+import { cli, keyscope, migratedTemplate } from "../helpers/cli.ts";
 import { postGraphQL, send } from "../helpers/http.ts";
 
 const ME = "{ me { user { email } apiKey { id } } }";
 const ANY_SECRET = /[a-z][a-z0-9]{0,15}_[0-9A-Za-z]{38}/;
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** runCli in this process, with `stdin` as its standard input. */
-async function cli(argv: string[], env: Record<string, string>, stdin?: string): Promise<CliRun> {
-  const collected = { stdout: "", stderr: "" };
-  const sink = (name: keyof typeof collected) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        collected[name] += String(chunk);
-        done();
-      },
-    });
-  const input = stdin === undefined ? undefined : Readable.from([Buffer.from(stdin)]);
-  const code = await runCli(argv, env, sink("stdout"), sink("stderr"), input);
-  return { code, ...collected };
-}
-
-/** `node bin/keyscope.js …`, as `npx keyscope` runs it. */
-const keyscope = (args: string[], env: Record<string, string>, stdin?: string) => runNode(["bin/keyscope.js", ...args], minimalEnv(env), 30_000, stdin);
 
 const me = (url: string, secret: string) => postGraphQL(url, { query: ME }, [["x-api-key", secret]]);
 
@@ -72,13 +47,7 @@ async function freshDataDir(): Promise<string> {
 }
 
 beforeAll(async () => {
-  template = await mkdtemp(join(tmpdir(), "keyscope-sock-template-"));
-  const database = await openDatabase({ dataDir: template });
-  try {
-    await database.migrate();
-  } finally {
-    await database.close();
-  }
+  template = await migratedTemplate("keyscope-sock-template-");
 });
 
 afterEach(() => killAll());
@@ -264,8 +233,7 @@ describe("the socket's life", () => {
     const dir = await freshDataDir();
     const env = { KEYSCOPE_DATA_DIR: dir };
     const port = await freePort();
-    const first = spawnNode(["--import", "tsx", "src/main.ts"], minimalEnv({ ...env, PORT: String(port), HOST: "127.0.0.1" }));
-    await first.waitForLine((line) => /listening/i.test(line), 45_000);
+    const first = await startMain(dir, port);
     const boot = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], env);
     expect(boot.stderr).toBe("");
     const { secret, keyId } = JSON.parse(boot.stdout);
@@ -278,8 +246,7 @@ describe("the socket's life", () => {
     expect(listed.stderr).toBe("");
     expect(JSON.parse(listed.stdout).map((k: { id: string }) => k.id)).toEqual([keyId]);
 
-    const second = spawnNode(["--import", "tsx", "src/main.ts"], minimalEnv({ ...env, PORT: String(port), HOST: "127.0.0.1" }));
-    await second.waitForLine((line) => /listening/i.test(line), 45_000);
+    const second = await startMain(dir, port);
     const revoked = await keyscope(["keys", "revoke", keyId], env);
     expect(revoked.stderr).toBe("");
     expect(revoked.code).toBe(0);
@@ -333,8 +300,7 @@ describe("beside npm start, as real processes", () => {
     const dir = await freshDataDir();
     const env = { KEYSCOPE_DATA_DIR: dir };
     const port = await freePort();
-    const server = spawnNode(["--import", "tsx", "src/main.ts"], minimalEnv({ ...env, PORT: String(port), HOST: "127.0.0.1" }));
-    await server.waitForLine((line) => /listening/i.test(line), 45_000);
+    const server = await startMain(dir, port);
     const url = `http://127.0.0.1:${port}/graphql`;
 
     const boot = await keyscope(["bootstrap", "--email", "ops@example.com", "--json"], env);
@@ -359,6 +325,13 @@ describe("beside npm start, as real processes", () => {
     expect((await server.exited(15_000)).code).toBe(0);
   }, 120_000);
 });
+
+/** `npm start` on `dir` at `port`, once it says where it listens. */
+async function startMain(dir: string, port: number) {
+  const server = spawnNode(["--import", "tsx", "src/main.ts"], minimalEnv({ KEYSCOPE_DATA_DIR: dir, PORT: String(port), HOST: "127.0.0.1" }));
+  await server.waitForLine((line) => /listening/i.test(line), 45_000);
+  return server;
+}
 
 /** A socket file nobody listens on: its process was killed before it could remove it. */
 async function makeStaleSocket(path: string): Promise<void> {
