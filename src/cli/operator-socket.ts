@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, rmSync } from "node:fs";
+import { chmodSync, lstatSync, rmSync, statSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Core } from "../core.ts";
 import { classify, ErrorCode } from "../errors.ts";
@@ -34,6 +34,9 @@ export async function openOperatorSocket(core: Core, dataDir: string): Promise<O
     return undefined;
   }
   await removeStaleSocket(path);
+  if ((statSync(dataDir).mode & 0o022) !== 0) {
+    core.logger.warn({ dataDir }, "the data directory is writable by group or others, who could replace the operator socket: chmod 700 it");
+  }
   const waiting = new Set<Socket>(); // connected, request not read yet
   // Half-open allowed: a client may end its side after the request and still read the answer.
   const server = createServer({ allowHalfOpen: true }, (socket) => void serveOne(core, socket, waiting));

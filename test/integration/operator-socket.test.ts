@@ -274,6 +274,18 @@ describe("the socket's life", () => {
     expect(existsSync(join(dir, "keyscope.lock")), "the failed start released the data directory").toBe(false);
   });
 
+  it("a data directory others may write to: the server warns (they could replace the socket); a private one, no warning", async () => {
+    for (const [mode, warned] of [[0o777, true], [0o700, false]] as const) {
+      const dir = await freshDataDir();
+      await chmod(dir, mode);
+      const lines: string[] = [];
+      const logger = createLogger("warn", new Writable({ write: (chunk, _e, done) => void (lines.push(String(chunk)), done()) }));
+      const app = await createKeyscopeServer({ dataDir: dir, logger });
+      await app.close();
+      expect(lines.join("").includes("the data directory is writable by group or others"), mode.toString(8)).toBe(warned);
+    }
+  });
+
   it("a data directory whose socket path is too long: the server starts without a socket and says so; the CLI then names the lock", async () => {
     const base = await mkdtemp(join(tmpdir(), "keyscope-sock-long-"));
     dirs.push(base);
