@@ -75,7 +75,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   const cache = new KeyCache({ ...config.cache, clock, metrics });
   const verifier = createKeyVerifier({ db, cache, clock, keyPrefix, hashSecret, metrics });
-  const keys = createKeyService({ db, cache, clock, verifier, keyPrefix, hashSecret, maxKeysPerUser: config.limits.maxKeysPerUser });
+  const keys = createKeyService({
+    db, cache, clock, verifier, keyPrefix, hashSecret, maxKeysPerUser: config.limits.maxKeysPerUser,
+    defaultRateLimit: config.limits.rateLimit,
+  });
   const users = createUserService({ db, cache, clock });
   const audit = createAuditService({ db });
   const usage = createUsageRecorder({ db, clock, logger, flushSeconds: config.usageFlushSeconds, metrics });

@@ -44,7 +44,11 @@ export const REASONS = {
   SCOPE_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "You can only give scopes your own key holds." },
   CLIENT_TYPE_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "This client type is not allowed for your keys." },
   USER_NOT_ALLOWED: { code: ErrorCode.FORBIDDEN, status: 200, message: "Only admins can issue keys to other users." },
-  KEY_NOT_MANAGEABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "This key holds scopes your key does not." },
+  EXPIRY_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "A key you give or change must expire no later than your own key." },
+  RATE_LIMIT_NOT_GRANTABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "A key you give or change must have a rate limit no higher than your own key's." },
+  EXPIRED_KEY_FINAL: { code: ErrorCode.FORBIDDEN, status: 200, message: "This key has expired; only an admin can extend it. Issue a new key instead." },
+  SWITCHED_OFF_BY_ADMIN: { code: ErrorCode.FORBIDDEN, status: 200, message: "An admin switched this key off; only an admin can switch it on." },
+  KEY_NOT_MANAGEABLE: { code: ErrorCode.FORBIDDEN, status: 200, message: "This key holds more than your key does." },
   ADMIN_REQUIRED: { code: ErrorCode.FORBIDDEN, status: 200, message: "This needs admin power (keys:admin on a key of an ADMIN user)." },
 } as const satisfies Record<string, { code: ErrorCode; status: number; message: string }>;
 
@@ -54,7 +58,16 @@ export type KeyFailureReason = "KEY_MALFORMED" | "KEY_INVALID" | "KEY_EXPIRED" |
 /** Why the directive refused a field. */
 export type GuardReason = "KEY_MISSING" | "CLIENT_TYPE_NOT_ALLOWED" | "SCOPE_MISSING";
 /** Why a service refused a caller's request. */
-export type PermissionReason = "SCOPE_NOT_GRANTABLE" | "CLIENT_TYPE_NOT_GRANTABLE" | "USER_NOT_ALLOWED" | "KEY_NOT_MANAGEABLE" | "ADMIN_REQUIRED";
+export type PermissionReason =
+  | "SCOPE_NOT_GRANTABLE"
+  | "CLIENT_TYPE_NOT_GRANTABLE"
+  | "EXPIRY_NOT_GRANTABLE"
+  | "RATE_LIMIT_NOT_GRANTABLE"
+  | "EXPIRED_KEY_FINAL"
+  | "SWITCHED_OFF_BY_ADMIN"
+  | "USER_NOT_ALLOWED"
+  | "KEY_NOT_MANAGEABLE"
+  | "ADMIN_REQUIRED";
 
 // ---- What services throw: independent of GraphQL and HTTP. ----
 

@@ -1,12 +1,12 @@
 import { defaultConfig, withDefaults, type KeySources } from "../config.ts";
-import { addRateLimitHeaders, keyRejected, keyStoreUnavailable, rateLimited, tooManyFailures } from "../errors.ts";
+import { addRateLimitHeaders, keyRejected, type KeyFailureReason, keyStoreUnavailable, rateLimited, tooManyFailures } from "../errors.ts";
 import { readPresentedKey, type KeyCarrier, type PresentedKey } from "../http/read-key.ts";
 import type { FailedAuthThrottle } from "../limits/failed-auth-throttle.ts";
 import type { KeyRateLimiter, RateDecision } from "../limits/rate-limit.ts";
 import type { UsageRecorder } from "../limits/usage-recorder.ts";
 import { noopMetrics, type Metrics } from "../metrics.ts";
 import type { AuthenticatedKey } from "./credential.ts";
-import { KeyStoreUnavailableError, type KeyVerifier } from "./verify-key.ts";
+import { KeyStoreUnavailableError, type KeyVerifier, type Verification } from "./verify-key.ts";
 
 /** What Keyscope puts in the GraphQL context; the directive and resolvers read `auth`. */
 export interface KeyscopeContext {
@@ -68,16 +68,15 @@ export function createAuthResolver(options: ContextOptions): (request: KeyReques
         throw tooManyFailures(wait);
       }
     }
-    if (presented.kind === "rejected") metrics.keyChecked(presented.reason, "none");
-    // A key known to the cache is judged without an await; only a miss asks the store.
-    const result =
-      presented.kind === "rejected"
-        ? ({ ok: false, reason: presented.reason } as const)
-        : (verifier.verifyWithoutIo(presented.key, request.connection) ?? (await verify(verifier, presented.key)));
-    if (!result.ok) {
-      if (throttle && address) await throttle.recordFailure(address);
-      throw keyRejected(result.reason);
+    if (presented.kind === "rejected") {
+      metrics.keyChecked(presented.reason, "none");
+      throw await refusedWithoutIo(presented.reason, throttle, address);
     }
+    // A key known to the cache is judged without an await; only a miss asks the store.
+    const known = verifier.verifyWithoutIo(presented.key, request.connection);
+    if (known && !known.ok) throw await refusedWithoutIo(known.reason, throttle, address);
+    const result = known ?? (await verifyCounted(verifier, presented.key, throttle, address, metrics));
+    if (!result.ok) throw keyRejected(result.reason);
     const key = result.key;
     const rateLimit = rateLimiter ? await rateLimiter.consume(key.id, key.rateLimit) : null;
     if (rateLimit && !rateLimit.allowed) {
@@ -101,11 +100,40 @@ export function countRefusal(auth: Auth | undefined): void {
   if (auth) auth.refusals++;
 }
 
-async function verify(verifier: KeyVerifier, key: string) {
+/** Refused without asking the store (the format, the cache): the failure is counted after the fact. */
+async function refusedWithoutIo(reason: KeyFailureReason, throttle: FailedAuthThrottle | undefined, address: string | null) {
+  if (throttle && address) await throttle.recordFailure(address);
+  return keyRejected(reason);
+}
+
+/**
+ * A look-up in the key store, counted as a failure of the address before it is made (and given
+ * back if the key is valid, or if the store could not answer): simultaneous guesses cannot all
+ * slip past the throttle while the first ones are still being looked up.
+ */
+async function verifyCounted(
+  verifier: KeyVerifier,
+  key: string,
+  throttle: FailedAuthThrottle | undefined,
+  address: string | null,
+  metrics: Pick<Metrics, "throttled">,
+): Promise<Verification> {
+  const counted = throttle && address ? { throttle, address } : undefined;
+  if (counted) {
+    const wait = await counted.throttle.reserve(counted.address);
+    if (wait > 0) {
+      metrics.throttled();
+      throw tooManyFailures(wait);
+    }
+  }
+  let result: Verification;
   try {
-    return await verifier.verify(key);
+    result = await verifier.verify(key);
   } catch (error) {
+    await counted?.throttle.settle(counted.address, false).catch(() => {});
     if (error instanceof KeyStoreUnavailableError) throw keyStoreUnavailable();
     throw error;
   }
+  await counted?.throttle.settle(counted.address, !result.ok);
+  return result;
 }

@@ -4,6 +4,8 @@
  */
 export interface Credential {
   keyId: string;
+  /** The secret (key_secrets row) that was presented: the principal re-reads it afresh. */
+  secretId: string;
   userId: string;
   clientType: string;
   scopes: readonly string[];
@@ -21,6 +23,8 @@ export interface Credential {
 /** The calling key, as resolvers and the directive see it. */
 export interface AuthenticatedKey {
   id: string;
+  /** Which of the key's secrets was presented (during a rotation's grace period it has two). */
+  secretId: string;
   userId: string;
   clientType: string;
   /** Effective scopes: `keys:admin` is dropped while the owner is not an ADMIN. */

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from "../clock.ts";
 import { defaultConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { findCredentialByHash, importedKeysExist } from "../keys/key-repository.ts";
+import { findCredentialByHash, liveImportedSecrets } from "../keys/key-repository.ts";
 import { classifyKey, hashKey } from "../keys/key-format.ts";
 import type { KeyFailureReason } from "../errors.ts";
 import { noopMetrics, type KeyCheckSource, type Metrics } from "../metrics.ts";
@@ -41,7 +41,7 @@ export interface KeyVerifier {
    * checksum and the hash.
    */
   verifyWithoutIo(presented: string, connection?: object): Verification | undefined;
-  /** Forget the imported-keys answer (after an import or a revoke). */
+  /** Forget the imported-keys answer (after an import, or a rotation or revocation of a key with an imported secret). */
   forgetImportedKeys(): void;
 }
 
@@ -65,9 +65,10 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   async function anyImportedKeys(): Promise<boolean> {
     const now = clock.now();
     if (imported && imported.until > now) return imported.exists;
-    const exists = await ask(() => importedKeysExist(db));
-    imported = { exists, until: now + importedTtlMs };
-    return exists;
+    const { exist, lastEndsAt } = await ask(() => liveImportedSecrets(db, now));
+    // "Yes" holds no longer than the last imported secret does (a rotation's grace period ends).
+    imported = { exists: exist, until: Math.min(now + importedTtlMs, lastEndsAt ?? Infinity) };
+    return exist;
   }
 
   /** The answer, counted with what decided it. */
@@ -154,7 +155,7 @@ function buildAuthenticatedKey(c: Credential): AuthenticatedKey {
   const scopes = new Set(c.scopes);
   // keys:admin counts only while the owner is an ADMIN (SPEC §6).
   if (c.ownerRole !== "ADMIN") scopes.delete(ADMIN_SCOPE);
-  return { id: c.keyId, userId: c.userId, clientType: c.clientType, scopes, ownerRole: c.ownerRole, rateLimit: c.rateLimit };
+  return { id: c.keyId, secretId: c.secretId, userId: c.userId, clientType: c.clientType, scopes, ownerRole: c.ownerRole, rateLimit: c.rateLimit };
 }
 
 async function ask<T>(query: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import type { Db } from "../db/client.ts";
 import type { ApiKeyRow, UserRow } from "../db/schema/index.ts";
 import type { KeyStatusFilter } from "../keys/key-repository.ts";
 import type { CreateKeyInput, ImportKeyInput, KeyService, UpdateKeyInput } from "../keys/key-service.ts";
+import { rateLimitOfRow } from "../keys/key-powers.ts";
 import { keyStatus } from "../keys/key-status.ts";
 import { NotFoundError } from "../errors.ts";
 import { findKeyById } from "../keys/key-repository.ts";
@@ -34,7 +35,7 @@ export function createManagementResolvers(deps: () => ManagementDeps) {
   const principals = new WeakMap<Auth, Promise<Principal>>();
   const principal = (ctx: Ctx) => {
     let found = principals.get(ctx.auth);
-    if (!found) principals.set(ctx.auth, (found = principalFromAuth(deps().db, ctx.auth)));
+    if (!found) principals.set(ctx.auth, (found = principalFromAuth(deps().db, ctx.auth, deps().clock)));
     return found;
   };
   const db = () => deps().db;
@@ -76,10 +77,7 @@ export function createManagementResolvers(deps: () => ManagementDeps) {
     },
     ApiKey: {
       status: (key: ApiKeyRow) => keyStatus(key, now()),
-      rateLimit: (key: ApiKeyRow) =>
-        key.rateLimitLimit !== null && key.rateLimitWindowSeconds !== null
-          ? { limit: key.rateLimitLimit, windowSeconds: key.rateLimitWindowSeconds }
-          : null,
+      rateLimit: rateLimitOfRow,
       usage: (key: ApiKeyRow, { since, until }: { since?: Date | null; until?: Date | null }) =>
         usageBuckets(db(), key.id, since, until, now()),
       owner: async (key: ApiKeyRow) => {

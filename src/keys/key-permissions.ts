@@ -1,27 +1,114 @@
 import type { Principal } from "../auth/principal.ts";
 import { ADMIN_SCOPE } from "../auth/credential.ts";
-import type { UserRow } from "../db/schema/index.ts";
+import type { ApiKeyRow, UserRow } from "../db/schema/index.ts";
 import { InputError, NotFoundError, PermissionError } from "../errors.ts";
+import type { RateLimitPolicy } from "../limits/rate-limit.ts";
+import { describeRateLimit, effectiveRateLimit, expiresWithin, rateLimitOfRow, rateLimitWithin, scopesBeyond } from "./key-powers.ts";
 
 /**
- * No escalation (SPEC §6): without admin power a key may only give scopes the calling key
- * holds and a client type from the owner's list; keys:admin only ever goes to ADMIN owners.
+ * No escalation, in any dimension (SPEC §6). Without admin power a key may give (create, update)
+ * only what it holds itself, and may manage (update, rotate, revoke) only keys that hold nothing
+ * it lacks — "could this key have made that one?": its scopes, a client type it may give or its
+ * own, an expiry no later than its own, a rate limit no higher. Every key-service operation
+ * asks here; nothing else decides.
  */
-export function checkGrant(principal: Principal, owner: UserRow, grant: { scopes?: readonly string[]; clientType?: string }): void {
+
+/** What the check needs besides the principal: the time, and what `rateLimit: null` means. */
+export interface PermissionContext {
+  now: number;
+  defaultRateLimit: RateLimitPolicy;
+}
+
+/** What a create or an update gives a key; absent fields are not given (an update leaves them). */
+export interface Grant {
+  scopes?: readonly string[];
+  clientType?: string;
+  /** null: never expires. */
+  expiresAt?: Date | null;
+  /** null: the server default. */
+  rateLimit?: RateLimitPolicy | null;
+}
+
+/** The key to be made or changed holds only what the calling key holds; keys:admin only ever goes to ADMIN owners. */
+export function checkGrant(principal: Principal, owner: UserRow, grant: Grant, context: PermissionContext): void {
   const { scopes, clientType } = grant;
   if (scopes?.includes(ADMIN_SCOPE) && owner.role !== "ADMIN") {
     throw new PermissionError("scopes", "SCOPE_NOT_GRANTABLE", `Only keys of ADMIN users may hold ${ADMIN_SCOPE}.`);
   }
   if (principal.admin) return;
-  const held = principal.scopes ?? new Set<string>();
-  const beyond = scopes?.filter((s) => !held.has(s)) ?? [];
+  const caller = callerOf(principal, context);
+  const beyond = scopesBeyond(scopes ?? [], caller.scopes);
   if (beyond.length > 0) {
-    throw new PermissionError("scopes", "SCOPE_NOT_GRANTABLE", `You can only give scopes your own key holds; not ${beyond.map((s) => `'${s}'`).join(", ")}.`);
+    throw new PermissionError("scopes", "SCOPE_NOT_GRANTABLE", `You can only give scopes your own key holds; not ${quoted(beyond)}.`);
   }
   if (clientType !== undefined && !owner.clientTypes.includes(clientType)) {
-    const allowed = owner.clientTypes.length > 0 ? owner.clientTypes.map((t) => `'${t}'`).join(", ") : "none (ask an admin)";
+    const allowed = owner.clientTypes.length > 0 ? quoted(owner.clientTypes) : "none (ask an admin)";
     throw new PermissionError("clientType", "CLIENT_TYPE_NOT_GRANTABLE", `Client type '${clientType}' is not allowed for your keys; allowed: ${allowed}.`);
   }
+  if (grant.expiresAt !== undefined && !expiresWithin(grant.expiresAt?.getTime() ?? null, caller.expiresAt)) {
+    const until = new Date(caller.expiresAt!).toISOString();
+    throw new PermissionError(
+      "expiresAt",
+      "EXPIRY_NOT_GRANTABLE",
+      `Your key stops working at ${until}; a key you give or change must expire no later: give expiresAt at or before ${until}.`,
+    );
+  }
+  if (grant.rateLimit !== undefined && !rateLimitWithin(effectiveRateLimit(grant.rateLimit, context.defaultRateLimit), caller.rateLimit)) {
+    const asked = grant.rateLimit === null ? `The server default (${describeRateLimit(context.defaultRateLimit)})` : describeRateLimit(grant.rateLimit);
+    throw new PermissionError(
+      "rateLimit",
+      "RATE_LIMIT_NOT_GRANTABLE",
+      `${asked} is more than your key's ${describeRateLimit(caller.rateLimit)}: give rateLimit a limit of at most ${caller.rateLimit.limit} and a window of at least ${caller.rateLimit.windowSeconds} s.`,
+    );
+  }
+}
+
+/**
+ * Without admin power a key may update, rotate or revoke only keys that hold nothing it lacks:
+ * otherwise a weak key could rotate a strong one and receive its secret, or take a strong key
+ * away from its holder. A key holds as much as itself, so it may manage itself — except through
+ * an old secret in a rotation's grace period, which stops sooner than the key: a leaked secret
+ * must not rotate the key again and receive the new one.
+ */
+export function checkKeyManageable(principal: Principal, key: ApiKeyRow, owner: UserRow, context: PermissionContext): void {
+  if (principal.admin) return;
+  const caller = callerOf(principal, context);
+  const beyond = scopesBeyond(key.scopes, caller.scopes);
+  if (beyond.length > 0) throw notManageable(`This key holds ${quoted(beyond)}, which your key does not`);
+  if (key.clientType !== caller.clientType && !owner.clientTypes.includes(key.clientType)) {
+    throw notManageable(`This key has client type '${key.clientType}', which your key could not give`);
+  }
+  if (!expiresWithin(key.expiresAt?.getTime() ?? null, caller.expiresAt)) {
+    throw notManageable(`This key ${key.expiresAt ? `expires at ${key.expiresAt.toISOString()}` : "never expires"}, later than your key stops working`);
+  }
+  const limit = effectiveRateLimit(rateLimitOfRow(key), context.defaultRateLimit);
+  if (!rateLimitWithin(limit, caller.rateLimit)) {
+    throw notManageable(`This key's rate limit (${describeRateLimit(limit)}) is more than your key's (${describeRateLimit(caller.rateLimit)})`);
+  }
+}
+
+/**
+ * Life and the switch, for updates without admin power: an expired key stays expired (a new
+ * expiry would bring it back), and a key an admin switched off stays off.
+ */
+export function checkRevival(principal: Principal, key: ApiKeyRow, change: { expiresAt?: Date | null; active?: boolean }, now: number): void {
+  if (principal.admin) return;
+  if (change.expiresAt !== undefined && key.expiresAt && key.expiresAt.getTime() <= now) {
+    throw new PermissionError("expiresAt", "EXPIRED_KEY_FINAL");
+  }
+  if (change.active === true && !key.active && key.switchedOffBy === "ADMIN") {
+    throw new PermissionError("active", "SWITCHED_OFF_BY_ADMIN");
+  }
+}
+
+/**
+ * What `active` in an update writes: who switched the key off is kept, so that the owner cannot
+ * turn an admin's switch-off into their own (by switching it off again) and then undo it.
+ */
+export function switchChange(principal: Principal, key: ApiKeyRow, active: boolean): Pick<ApiKeyRow, "active" | "switchedOffBy"> {
+  if (active) return { active: true, switchedOffBy: null };
+  if (principal.admin) return { active: false, switchedOffBy: "ADMIN" };
+  return { active: false, switchedOffBy: key.active ? "OWNER" : key.switchedOffBy };
 }
 
 /** Whose keys a non-admin may issue: their own only. */
@@ -42,23 +129,19 @@ export function checkKeyVisible(principal: Principal, key: { userId: string } | 
   if (!key || (!principal.admin && key.userId !== principal.userId)) throw new NotFoundError("No API key has this id.");
 }
 
-/**
- * Without admin power a key may change or rotate only keys that hold nothing it lacks:
- * otherwise a weak key could rotate a strong one and receive its secret.
- */
-export function checkKeyManageable(principal: Principal, key: { scopes: readonly string[] }): void {
-  if (principal.admin) return;
-  const held = principal.scopes ?? new Set<string>();
-  const beyond = key.scopes.filter((s) => !held.has(s));
-  if (beyond.length > 0) {
-    throw new PermissionError(
-      "id",
-      "KEY_NOT_MANAGEABLE",
-      `This key holds ${beyond.map((s) => `'${s}'`).join(", ")}, which your key does not; use a key that holds them, or ask an admin.`,
-    );
-  }
-}
-
 export function checkAdmin(principal: Principal): void {
   if (!principal.admin) throw new PermissionError("", "ADMIN_REQUIRED", "This needs admin power (keys:admin on a key of an ADMIN user).");
 }
+
+/** The calling key in every dimension; a principal without admin power is always a key. */
+function callerOf(principal: Principal, context: PermissionContext) {
+  const key = principal.callingKey;
+  if (!key || !principal.scopes) throw new Error("a principal without admin power must be a key");
+  return { scopes: principal.scopes, clientType: key.clientType, expiresAt: key.expiresAt, rateLimit: effectiveRateLimit(key.rateLimit, context.defaultRateLimit) };
+}
+
+function notManageable(why: string): PermissionError {
+  return new PermissionError("id", "KEY_NOT_MANAGEABLE", `${why}; use a key that holds as much, or ask an admin.`);
+}
+
+const quoted = (items: readonly string[]) => items.map((s) => `'${s}'`).join(", ");

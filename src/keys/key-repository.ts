@@ -1,5 +1,6 @@
 import { and, count, eq, gt, isNull, or, sql, type SQL } from "drizzle-orm";
 import type { Credential } from "../auth/credential.ts";
+import { rateLimitOfRow } from "./key-powers.ts";
 import type { Db } from "../db/client.ts";
 import { apiKeys, keySecrets, users, type ApiKeyRow } from "../db/schema/index.ts";
 
@@ -19,7 +20,7 @@ export interface NewKey {
 /** Inserts a key and its first secret's hash. Call inside the transaction that audits it. */
 export async function insertKey(db: Db, key: NewKey, hash: string): Promise<ApiKeyRow> {
   const [row] = await db.insert(apiKeys).values(key).returning();
-  await db.insert(keySecrets).values({ keyId: row!.id, hash });
+  await db.insert(keySecrets).values({ keyId: row!.id, hash, imported: key.imported });
   return row!;
 }
 
@@ -34,9 +35,19 @@ export async function listKeysOfUser(db: Db, userId: string): Promise<ApiKeyRow[
 
 /** The key a secret opens, with what of its owner decides whether it works; one indexed join. */
 export async function findCredentialByHash(db: Db, hash: string): Promise<Credential | null> {
+  return findCredential(db, eq(keySecrets.hash, hash));
+}
+
+/** The same, by the secret's id: the principal's fresh look at the calling key. */
+export async function findCredentialBySecretId(db: Db, secretId: string): Promise<Credential | null> {
+  return findCredential(db, eq(keySecrets.id, secretId));
+}
+
+async function findCredential(db: Db, where: SQL): Promise<Credential | null> {
   const [row] = await db
     .select({
       keyId: apiKeys.id,
+      secretId: keySecrets.id,
       userId: apiKeys.userId,
       clientType: apiKeys.clientType,
       scopes: apiKeys.scopes,
@@ -52,7 +63,7 @@ export async function findCredentialByHash(db: Db, hash: string): Promise<Creden
     .from(keySecrets)
     .innerJoin(apiKeys, eq(apiKeys.id, keySecrets.keyId))
     .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(eq(keySecrets.hash, hash));
+    .where(where);
   if (!row) return null;
   const { rateLimitLimit, rateLimitWindowSeconds, ...rest } = row;
   return {
@@ -60,22 +71,34 @@ export async function findCredentialByHash(db: Db, hash: string): Promise<Creden
     expiresAt: row.expiresAt?.getTime() ?? null,
     revokedAt: row.revokedAt?.getTime() ?? null,
     secretExpiresAt: row.secretExpiresAt?.getTime() ?? null,
-    rateLimit:
-      rateLimitLimit !== null && rateLimitWindowSeconds !== null
-        ? { limit: rateLimitLimit, windowSeconds: rateLimitWindowSeconds }
-        : null,
+    rateLimit: rateLimitOfRow(row),
   };
 }
 
-/** Whether any unrevoked imported key exists: only then is a non-prefixed string looked up. */
-export async function importedKeysExist(db: Db): Promise<boolean> {
+/**
+ * Whether an imported secret still opens an unrevoked key (also an old one in a rotation's grace
+ * period): only then is a non-prefixed string looked up. `lastEndsAt`: when the last of them
+ * stops (epoch ms; null: one never does), after which the answer is no.
+ */
+export async function liveImportedSecrets(db: Db, now: number): Promise<{ exist: boolean; lastEndsAt: number | null }> {
   const [row] = await db
-    .select({ one: sql<number>`1` })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.imported, true), sql`${apiKeys.revokedAt} is null`))
+    .select({ endsAt: keySecrets.expiresAt })
+    .from(keySecrets)
+    .innerJoin(apiKeys, eq(apiKeys.id, keySecrets.keyId))
+    .where(and(liveImported(now), isNull(apiKeys.revokedAt)))
+    .orderBy(sql`${keySecrets.expiresAt} desc nulls first`)
     .limit(1);
+  return row ? { exist: true, lastEndsAt: row.endsAt?.getTime() ?? null } : { exist: false, lastEndsAt: null };
+}
+
+/** Whether one key still has a live imported secret (its change alters the answer above). */
+export async function hasLiveImportedSecret(db: Db, keyId: string, now: number): Promise<boolean> {
+  const [row] = await db.select({ id: keySecrets.id }).from(keySecrets).where(and(eq(keySecrets.keyId, keyId), liveImported(now))).limit(1);
   return row !== undefined;
 }
+
+const liveImported = (now: number) =>
+  and(eq(keySecrets.imported, true), or(isNull(keySecrets.expiresAt), gt(keySecrets.expiresAt, new Date(now))));
 
 export type KeyStatusFilter = "ACTIVE" | "DISABLED" | "EXPIRED" | "REVOKED";
 

@@ -10,14 +10,18 @@ import type { Db } from "../db/client.ts";
 import type { ApiKeyRow, UserRow } from "../db/schema/index.ts";
 import { checkId, checkPage, createdAtCursor, toConnection, type Connection } from "../pagination.ts";
 import { InputError, NotFoundError } from "../errors.ts";
-import { findUserById } from "../users/user-repository.ts";
+import type { RateLimitPolicy } from "../limits/rate-limit.ts";
+import { findUserById, findUserForUpdate } from "../users/user-repository.ts";
 import { classifyKey, generateKey, hashKey, isValidImportedValue, keyStart } from "./key-format.ts";
 import {
   checkClientType, checkDescription, checkExpiry, checkName, checkRateLimit, checkScopes, type RateLimitInput,
 } from "./key-input.ts";
-import { checkAdmin, checkGrant, checkKeyManageable, checkKeyVisible, checkOwnerChoice } from "./key-permissions.ts";
 import {
-  countLiveKeys, findKeyById, findKeyForUpdate, findKeyIdBySecretHash, insertKey, listKeysOfUserWithStatus, pageKeys, replaceSecret,
+  checkAdmin, checkGrant, checkKeyManageable, checkKeyVisible, checkOwnerChoice, checkRevival, switchChange, type Grant, type PermissionContext,
+} from "./key-permissions.ts";
+import { rateLimitOfRow } from "./key-powers.ts";
+import {
+  countLiveKeys, findKeyById, findKeyForUpdate, findKeyIdBySecretHash, hasLiveImportedSecret, insertKey, listKeysOfUserWithStatus, pageKeys, replaceSecret,
   secretHashExists, updateKey, type KeyListFilter, type KeyStatusFilter,
 } from "./key-repository.ts";
 
@@ -33,6 +37,8 @@ export interface KeyServiceOptions {
   hashSecret?: string | undefined;
   /** Live (unrevoked, unexpired) keys one user may hold. @default 100 */
   maxKeysPerUser?: number;
+  /** What `rateLimit: null` means: the most a key without its own limit may be used. @default 1000 per 60 s */
+  defaultRateLimit?: RateLimitPolicy;
   /** Told when imported keys come or go, so that it looks up non-prefixed strings only then. */
   verifier?: Pick<KeyVerifier, "forgetImportedKeys">;
 }
@@ -93,18 +99,30 @@ export type KeyService = ReturnType<typeof createKeyService>;
 export function createKeyService(options: KeyServiceOptions) {
   const { db, cache, clock = systemClock, keyPrefix = defaultConfig.keyPrefix, hashSecret } = options;
   const maxKeysPerUser = options.maxKeysPerUser ?? defaultConfig.limits.maxKeysPerUser;
+  const defaultRateLimit = options.defaultRateLimit ?? defaultConfig.limits.rateLimit;
+  const permissionContext = (): PermissionContext => ({ now: clock.now(), defaultRateLimit });
+
+  /**
+   * The per-user limit on live keys, counted under a lock of the owner's row: parallel creations
+   * (and revivals) of one user's keys take turns, so none counts before another has inserted.
+   * Returns the locked owner.
+   */
+  async function checkRoomForLiveKey(tx: Db, userId: string, now: number, field: string): Promise<UserRow> {
+    const owner = await findUserForUpdate(tx, userId);
+    if (!owner) throw new InputError("userId", "No user has this id.");
+    if ((await countLiveKeys(tx, owner.id, now)) >= maxKeysPerUser) {
+      throw new InputError(field, `This user already holds the maximum of ${maxKeysPerUser} live keys.`);
+    }
+    return owner;
+  }
 
   /** Checks settings, permissions and the per-user limit; inserts the key and its audit event. */
   async function insertChecked(principal: Principal, userId: string, input: KeySettingsInput, value: string, action: AuditAction): Promise<ApiKeyRow> {
     const now = clock.now();
     const settings = checkSettings(input, now);
     return db.transaction(async (tx) => {
-      const owner = await findUserById(tx, userId);
-      if (!owner) throw new InputError("userId", "No user has this id.");
-      checkGrant(principal, owner, settings);
-      if ((await countLiveKeys(tx, owner.id, now)) >= maxKeysPerUser) {
-        throw new InputError("userId", `This user already holds the maximum of ${maxKeysPerUser} live keys.`);
-      }
+      const owner = await checkRoomForLiveKey(tx, userId, now, "userId");
+      checkGrant(principal, owner, settings, { now, defaultRateLimit });
       const hash = hashKey(value, hashSecret);
       if (action === "key.imported" && (await secretHashExists(tx, hash))) throw new InputError("value", "This value is already in use by a key.");
       const row = await insertKey(
@@ -128,19 +146,38 @@ export function createKeyService(options: KeyServiceOptions) {
     });
   }
 
-  /** Loads a key the principal may see, locked, inside a transaction; evicts it after commit. */
-  async function changeKey(principal: Principal, id: string, change: (tx: Db, key: ApiKeyRow, owner: UserRow) => Promise<ApiKeyRow>): Promise<ApiKeyRow> {
+  /**
+   * Loads a key the principal may see and manage, locked, inside a transaction; evicts it after
+   * commit. A revoked key is refused, or (`whenRevoked: "unchanged"`, revoke is idempotent) returned.
+   */
+  async function changeKey(
+    principal: Principal,
+    id: string,
+    change: (tx: Db, key: ApiKeyRow, owner: UserRow) => Promise<ApiKeyRow>,
+    whenRevoked: "refuse" | "unchanged" = "refuse",
+  ): Promise<ApiKeyRow> {
     const keyId = checkId("id", id);
+    let imported = false;
     const row = await db.transaction(async (tx) => {
       const key = await findKeyForUpdate(tx, keyId);
       checkKeyVisible(principal, key);
+      if (key.revokedAt) {
+        if (whenRevoked === "unchanged") return key;
+        throw new InputError("id", "This key is revoked; revocation is final.");
+      }
       const owner = (await findUserById(tx, key.userId))!;
+      checkKeyManageable(principal, key, owner, permissionContext());
+      // A change that ends an imported secret (rotation, revocation) changes every verifier's
+      // answer to "do imported keys exist?", on every instance.
+      const hadImported = await hasLiveImportedSecret(tx, key.id, clock.now());
       const changed = await change(tx, key, owner);
-      if (changed !== key) await announceChange(tx, { keyId: key.id, imported: key.imported });
+      if (changed === key) return key;
+      imported = hadImported;
+      await announceChange(tx, { keyId: key.id, imported });
       return changed;
     });
     cache.evictKey(row.id);
-    if (row.imported) options.verifier?.forgetImportedKeys();
+    if (imported) options.verifier?.forgetImportedKeys();
     return row;
   }
 
@@ -180,13 +217,16 @@ export function createKeyService(options: KeyServiceOptions) {
     },
 
     async updateKey(principal: Principal, id: string, input: UpdateKeyInput): Promise<ApiKeyRow> {
-      const changes = checkUpdate(input, clock.now());
+      const { grant, active } = checkUpdate(input, clock.now());
       return changeKey(principal, id, async (tx, key, owner) => {
-        if (key.revokedAt) throw new InputError("id", "This key is revoked; revocation is final.");
-        checkKeyManageable(principal, key);
-        checkGrant(principal, owner, { scopes: changes.scopes, clientType: changes.clientType });
-        const diff = changedFields(auditableSettings(key), auditableSettings({ ...key, ...changes }));
+        const now = clock.now();
+        checkRevival(principal, key, { ...grant, ...(active !== undefined ? { active } : {}) }, now);
+        checkGrant(principal, owner, grant, { now, defaultRateLimit });
+        const changes: Partial<ApiKeyRow> = { ...rowChanges(grant), ...(active !== undefined ? switchChange(principal, key, active) : {}) };
+        const after = { ...key, ...changes };
+        const diff = changedFields(auditableSettings(key), auditableSettings(after));
         if (Object.keys(diff).length === 0) return key;
+        if (!isLive(key, now) && isLive(after, now)) await checkRoomForLiveKey(tx, key.userId, now, "expiresAt");
         const row = await updateKey(tx, key.id, changes);
         await recordAuditEvent(tx, { action: "key.updated", actor: principal, targetKeyId: key.id, targetUserId: key.userId, changes: diff });
         return row;
@@ -201,8 +241,6 @@ export function createKeyService(options: KeyServiceOptions) {
       const secret = generateKey(keyPrefix);
       const apiKey = await changeKey(principal, id, async (tx, key) => {
         const now = clock.now();
-        if (key.revokedAt) throw new InputError("id", "This key is revoked; revocation is final.");
-        checkKeyManageable(principal, key);
         if (key.expiresAt && key.expiresAt.getTime() <= now) throw new InputError("id", "This key has expired; issue a new one.");
         const graceEnd = Math.min(now + gracePeriodSeconds * 1000, key.expiresAt?.getTime() ?? Infinity);
         await replaceSecret(tx, key.id, hashKey(secret, hashSecret), new Date(graceEnd), new Date(now));
@@ -218,7 +256,7 @@ export function createKeyService(options: KeyServiceOptions) {
 
     /** Final and idempotent: revoking a revoked key returns it unchanged. */
     async revokeKey(principal: Principal, id: string): Promise<ApiKeyRow> {
-      return changeKey(principal, id, async (tx, key) => (key.revokedAt ? key : revoke(tx, principal, key)));
+      return changeKey(principal, id, (tx, key) => revoke(tx, principal, key), "unchanged");
     },
 
     /**
@@ -231,12 +269,18 @@ export function createKeyService(options: KeyServiceOptions) {
       checkSecretShape(secret, keyPrefix);
       const keyId = await findKeyIdBySecretHash(db, hashKey(secret, hashSecret));
       if (!keyId) throw new NotFoundError(SECRET_NOT_FOUND);
-      let found: { owner: UserRow; alreadyRevoked: boolean } | undefined;
-      const apiKey = await changeKey(principal, keyId, async (tx, key, owner) => {
-        found = { owner, alreadyRevoked: key.revokedAt !== null };
-        return key.revokedAt ? key : revoke(tx, principal, key);
-      });
-      return { apiKey, ...found! };
+      let revokedNow = false;
+      const apiKey = await changeKey(
+        principal,
+        keyId,
+        (tx, key) => {
+          revokedNow = true;
+          return revoke(tx, principal, key);
+        },
+        "unchanged",
+      );
+      const owner = (await findUserById(db, apiKey.userId))!;
+      return { apiKey, owner, alreadyRevoked: !revokedNow };
     },
 
     /** apiKey(id): yours, or anyone's for admins; otherwise NotFound, as for an unknown id. */
@@ -294,33 +338,45 @@ function checkSettings(input: KeySettingsInput, now: number) {
   };
 }
 
-/** Only the fields given; null clears expiry and rate limit, and is refused where it means nothing. */
-function checkUpdate(input: UpdateKeyInput, now: number) {
-  const changes: Partial<ApiKeyRow> & { scopes?: string[]; clientType?: string } = {};
+/**
+ * Only the fields given, checked: what the update gives the key (for the permissions) and the
+ * switch. null clears expiry and rate limit, and is refused where it means nothing.
+ */
+function checkUpdate(input: UpdateKeyInput, now: number): { grant: Grant & { name?: string; description?: string | null }; active?: boolean } {
+  const grant: Grant & { name?: string; description?: string | null } = {};
   if (input.name !== undefined) {
     if (input.name === null) throw new InputError("name", "The name must not be blank.");
-    changes.name = checkName("name", input.name);
+    grant.name = checkName("name", input.name);
   }
-  if (input.description !== undefined) changes.description = checkDescription("description", input.description);
-  if (input.expiresAt !== undefined) changes.expiresAt = checkExpiry("expiresAt", input.expiresAt, now);
-  if (input.active !== undefined) {
-    if (input.active === null) throw new InputError("active", "active must be true or false.");
-    changes.active = input.active;
-  }
+  if (input.description !== undefined) grant.description = checkDescription("description", input.description);
+  if (input.expiresAt !== undefined) grant.expiresAt = checkExpiry("expiresAt", input.expiresAt, now);
   if (input.scopes !== undefined) {
     if (input.scopes === null) throw new InputError("scopes", "scopes must be a list (it may be empty).");
-    changes.scopes = checkScopes("scopes", input.scopes);
+    grant.scopes = checkScopes("scopes", input.scopes);
   }
   if (input.clientType !== undefined) {
     if (input.clientType === null) throw new InputError("clientType", "A key must have a client type.");
-    changes.clientType = checkClientType("clientType", input.clientType);
+    grant.clientType = checkClientType("clientType", input.clientType);
   }
-  if (input.rateLimit !== undefined) {
-    const rateLimit = checkRateLimit("rateLimit", input.rateLimit);
-    changes.rateLimitLimit = rateLimit?.limit ?? null;
-    changes.rateLimitWindowSeconds = rateLimit?.windowSeconds ?? null;
-  }
-  return changes;
+  if (input.rateLimit !== undefined) grant.rateLimit = checkRateLimit("rateLimit", input.rateLimit);
+  if (input.active === undefined) return { grant };
+  if (input.active === null) throw new InputError("active", "active must be true or false.");
+  return { grant, active: input.active };
+}
+
+/** The columns an update's grant writes. */
+function rowChanges(grant: Grant & { name?: string; description?: string | null }): Partial<ApiKeyRow> {
+  const { rateLimit, scopes, ...rest } = grant;
+  return {
+    ...rest,
+    ...(scopes !== undefined ? { scopes: [...scopes] } : {}),
+    ...(rateLimit !== undefined ? { rateLimitLimit: rateLimit?.limit ?? null, rateLimitWindowSeconds: rateLimit?.windowSeconds ?? null } : {}),
+  };
+}
+
+/** Counted by the per-user limit: neither revoked nor expired. */
+function isLive(key: Pick<ApiKeyRow, "revokedAt" | "expiresAt">, now: number): boolean {
+  return key.revokedAt === null && (key.expiresAt === null || key.expiresAt.getTime() > now);
 }
 
 /** A key's settings as the audit trail records them: never the secret or its hash. */
@@ -332,6 +388,7 @@ export function auditableSettings(row: ApiKeyRow) {
     scopes: row.scopes,
     expiresAt: row.expiresAt?.toISOString() ?? null,
     active: row.active,
-    rateLimit: row.rateLimitLimit === null ? null : { limit: row.rateLimitLimit, windowSeconds: row.rateLimitWindowSeconds },
+    switchedOffBy: row.switchedOffBy,
+    rateLimit: rateLimitOfRow(row),
   };
 }

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { LRUCache } from "lru-cache";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
 export interface RateLimitPolicy {
@@ -19,7 +20,12 @@ export interface KeyRateLimiterOptions {
   /** Shared counts across instances; without it, counts are per instance. */
   redis?: Redis | undefined;
   defaultPolicy: RateLimitPolicy;
+  /** Distinct policies (limit / window) held at once; the least recently used goes first. @default 1000 */
+  maxPolicies?: number;
 }
+
+/** A limiter holds some 0.4 KB (memory) to 1 KB (Redis, with its insurance): a thousand, about 1 MB. */
+export const DEFAULT_MAX_POLICIES = 1000;
 
 export type KeyRateLimiter = ReturnType<typeof createKeyRateLimiter>;
 
@@ -27,10 +33,18 @@ export type KeyRateLimiter = ReturnType<typeof createKeyRateLimiter>;
  * Per-key fixed-window limits (rate-limiter-flexible). With Redis, every instance shares one
  * count; if Redis fails, each instance falls back to its own in-memory count (insurance limiter)
  * instead of failing or hanging requests.
+ *
+ * One limiter per distinct policy, at most `maxPolicies` of them (an LRU): policies are set by
+ * updateApiKey, so their number is the users' to choose, and each limiter holds memory. What
+ * dropping one means depends on the store. With Redis the counts live in Redis under the
+ * policy's prefix: a limiter made again finds them, nothing is lost (only the insurance counts
+ * kept while Redis is down). In memory the counts live in the limiter: dropping a policy unused
+ * for longer than its window loses nothing (its counts have expired), but dropping one still in
+ * use gives its keys a fresh window — which needs more than `maxPolicies` policies used more
+ * recently, i.e. at least that many requests on keys with other policies.
  */
 export function createKeyRateLimiter(options: KeyRateLimiterOptions) {
-  // One limiter per distinct policy: per-key overrides are few.
-  const limiters = new Map<string, RateLimiterAbstract>();
+  const limiters = new LRUCache<string, RateLimiterAbstract>({ max: options.maxPolicies ?? DEFAULT_MAX_POLICIES });
 
   function limiterFor(policy: RateLimitPolicy): RateLimiterAbstract {
     const id = `${policy.limit}/${policy.windowSeconds}`;
@@ -43,6 +57,11 @@ export function createKeyRateLimiter(options: KeyRateLimiterOptions) {
   }
 
   return {
+    /** How many policies have a limiter now (at most `maxPolicies`). */
+    get policiesHeld(): number {
+      return limiters.size;
+    },
+
     consume(keyId: string, policy: RateLimitPolicy | null): Promise<RateDecision> {
       const chosen = policy ?? options.defaultPolicy;
       const { limit } = chosen;

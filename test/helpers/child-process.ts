@@ -15,8 +15,6 @@ export interface Exit {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  /** Milliseconds from spawn to exit. */
-  ms: number;
 }
 
 export interface RunningNode {
@@ -38,7 +36,6 @@ const running = new Set<RunningNode>();
  * standard input. Kill it, or call `killAll()` in afterEach.
  */
 export function spawnNode(args: string[], env: Record<string, string>, input?: string): RunningNode {
-  const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
   if (input !== undefined) child.stdin!.on("error", () => {}).end(input); // a child may exit before reading it
   let out = "";
@@ -48,7 +45,7 @@ export function spawnNode(args: string[], env: Record<string, string>, input?: s
   // "close", not "exit": by then both pipes are drained.
   const closed = new Promise<Exit>((resolve, reject) => {
     child.once("error", reject);
-    child.once("close", (code, signal) => resolve({ code, signal, stdout: out, stderr: err, ms: performance.now() - started }));
+    child.once("close", (code, signal) => resolve({ code, signal, stdout: out, stderr: err }));
   });
   closed.catch(() => {});
   const alive = () => child.exitCode === null && child.signalCode === null;

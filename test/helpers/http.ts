@@ -13,6 +13,8 @@ export interface RequestOptions {
   /** Name/value pairs, sent as given: repeats stay repeats. */
   headers?: [string, string][];
   body?: string;
+  /** The client's own address, e.g. one of 127/8 on Linux: the server sees the request come from it. */
+  localAddress?: string;
 }
 
 /** A real HTTP request with raw headers (fetch would merge repeated ones). */
@@ -20,7 +22,7 @@ export function send(url: string, options: RequestOptions = {}): Promise<HttpRes
   // With raw headers node adds no Host header, and servers refuse HTTP/1.1 without one.
   const flat = [["host", new URL(url).host], ...(options.headers ?? [])].flat();
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? "GET", headers: flat }, (res) => {
+    const req = httpRequest(url, { method: options.method ?? "GET", headers: flat, localAddress: options.localAddress }, (res) => {
       readResponse(res).then(resolve, reject);
     });
     req.on("error", reject);
@@ -53,11 +55,13 @@ export function postGraphQL(
   url: string,
   operation: { query: string; variables?: Record<string, unknown>; extensions?: Record<string, unknown> },
   headers: [string, string][] = [],
+  options: Pick<RequestOptions, "localAddress"> = {},
 ): Promise<HttpResponse> {
   return send(url, {
     method: "POST",
     headers: [["content-type", "application/json"], ...headers],
     body: JSON.stringify(operation),
+    ...options,
   });
 }
 

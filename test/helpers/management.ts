@@ -1,11 +1,10 @@
-// Shared by the management suites (SPEC §6): selections, a hand-moved clock, and response checks.
+// Shared by the management suites (SPEC §6): selections and response checks.
 import { expect } from "vitest";
-import type { Clock } from "../../src/clock.ts";
 import type { HttpResponse } from "./http.ts";
 import { apiKey, type TestServer } from "./server.ts";
 
 /** Every field of an ApiKey except usage. */
-export const KEY_FIELDS = `id name description clientType scopes start status active expiresAt createdAt updatedAt lastUsedAt revokedAt
+export const KEY_FIELDS = `id name description clientType scopes start status active switchedOffBy expiresAt createdAt updatedAt lastUsedAt revokedAt
   rateLimit { limit windowSeconds } owner { id email }`;
 export const USER_FIELDS = "id email name role clientTypes disabled createdAt";
 export const EVENT_FIELDS = "id at action actorUserId actorKeyId targetKeyId targetUserId ip changes";
@@ -18,12 +17,6 @@ export const ADMIN_SCOPES = ["keys:admin", "keys:self"];
  * one address, which the failed-auth throttle (20 a minute by default) would answer with 429.
  */
 export const MANAGEMENT_LIMITS = { failedAuth: { limit: 10_000, windowSeconds: 60 } };
-
-/** A clock the test moves by hand; starts at the real time so database timestamps stay comparable. */
-export function manualClock(start = Date.now()): Clock & { advance(ms: number): void } {
-  let now = start;
-  return { now: () => now, advance: (ms) => void (now += ms) };
-}
 
 /** Runs an operation with `secret`; fails unless it answered 200 without errors. Returns `data`. */
 export async function ok(server: TestServer, secret: string, query: string, variables?: Record<string, unknown>): Promise<any> {
@@ -49,14 +42,6 @@ export function expectFieldError(res: HttpResponse, field: string, extensions: R
 /** BAD_USER_INPUT on a non-null root field, naming the input field. */
 export function expectBadInput(res: HttpResponse, field: string, inputField: string): void {
   expectFieldError(res, field, { code: "BAD_USER_INPUT", field: inputField });
-}
-
-/** The whole request refused with 401 and this reason (SPEC §4). */
-export function expectUnauthenticated(res: HttpResponse, reason: string): void {
-  expect(res.status).toBe(401);
-  expect(res.json.data).toBeUndefined();
-  expect(res.json.errors).toHaveLength(1);
-  expect(res.json.errors[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason });
 }
 
 /** Follows `after` cursors through a connection; returns every node, and checks the page bookkeeping. */

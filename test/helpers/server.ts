@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { Writable } from "node:stream";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { createKeyscopeServer, type KeyscopeServer, type KeyscopeServerOptions } from "../../src/keyscope-server.ts";
@@ -12,6 +13,11 @@ export interface TestServer {
   database: TestDatabase;
   /** Everything the server logged so far (JSON lines, at trace level). */
   logs(): string;
+  /**
+   * Resolves once what the server has logged satisfies `done` (checked now and on every line
+   * written); rejects with the logs after `ms`. Log lines may land after the response was read.
+   */
+  untilLogged(done: (logs: string) => boolean, ms?: number): Promise<void>;
   query(query: string, headers?: [string, string][], variables?: Record<string, unknown>): Promise<HttpResponse>;
   /** A user (created if needed) and a key for them, through the real services. */
   issueKey(options?: IssueOptions): Promise<{ secret: string; keyId: string; userId: string }>;
@@ -32,9 +38,11 @@ let counter = 0;
 export async function startServer(kind: DatabaseKind, options: KeyscopeServerOptions = {}): Promise<TestServer> {
   const database = await freshDatabase(kind);
   const lines: string[] = [];
+  const written = new EventEmitter();
   const sink = new Writable({
     write(chunk, _encoding, done) {
       lines.push(String(chunk));
+      written.emit("line");
       done();
     },
   });
@@ -55,6 +63,21 @@ export async function startServer(kind: DatabaseKind, options: KeyscopeServerOpt
     url,
     database,
     logs: () => lines.join(""),
+    untilLogged: (done, ms = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!done(lines.join(""))) return;
+          clearTimeout(timer);
+          written.off("line", check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          written.off("line", check);
+          reject(new Error(`the logs did not get there within ${ms} ms:\n${lines.join("")}`));
+        }, ms);
+        written.on("line", check);
+        check();
+      }),
     query: (query, headers = [], variables) => postGraphQL(url, { query, ...(variables ? { variables } : {}) }, headers),
     async issueKey(o = {}) {
       const email = o.email ?? `user${++counter}@example.com`;

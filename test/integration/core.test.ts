@@ -40,7 +40,7 @@ describe.each(databaseKinds)("the core on %s", (kind) => {
       expect(secret).toMatch(/^acme_[0-9A-Za-z]{38}$/);
       const auth = await core.authenticate({ rawHeaders: ["X-API-Key", secret], search: "", body: undefined, clientAddress: "192.0.2.1" });
       expect(auth).toEqual({
-        key: { id: apiKey.id, userId: user.id, clientType: "mobile", scopes: new Set(["a:b"]), ownerRole: "MEMBER", rateLimit: null },
+        key: { id: apiKey.id, secretId: expect.any(String), userId: user.id, clientType: "mobile", scopes: new Set(["a:b"]), ownerRole: "MEMBER", rateLimit: null },
         clientAddress: "192.0.2.1",
         rateLimit: { allowed: true, limit: 1000, remaining: 999, resetSeconds: 60 },
         refusals: 0,

@@ -10,7 +10,7 @@ import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { checksum, generateKey } from "../../src/keys/key-format.ts";
 import { createKeyscopeServer, type KeyscopeServer } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
-import { cli, keyscope, makeCliTarget, type CliTarget as Target } from "../helpers/cli.ts";
+import { cli, cliTarget, keyscope, type CliTarget as Target } from "../helpers/cli.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import { postGraphQL } from "../helpers/http.ts";
 
@@ -121,7 +121,7 @@ describe.each(databaseKinds)("keyscope keys revoke-secret on %s, no server runni
   let imported: { keyId: string; value: string };
 
   beforeAll(async () => {
-    target = await makeCliTarget(kind, "keyscope-leak-");
+    target = await cliTarget(kind);
     env = { ...target.env, KEYSCOPE_HASH_SECRET: HASH_SECRET };
     await withApp(target, async (app) => {
       const user = await app.users.createUser(CLI_PRINCIPAL, { email: "alice@example.com", clientTypes: ["mobile"] });

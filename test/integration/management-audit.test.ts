@@ -98,7 +98,7 @@ describe.each(databaseKinds)("the audit trail on %s", (kind) => {
       expect(events).toEqual([
         byAdmin({
           action: "key.created", targetKeyId: keyId, targetUserId: userId, at: keyCreatedAt,
-          changes: { name: "audited", description: null, clientType: "mobile", scopes: ["orders:read"], expiresAt, active: true, rateLimit: { limit: 9, windowSeconds: 60 } },
+          changes: { name: "audited", description: null, clientType: "mobile", scopes: ["orders:read"], expiresAt, active: true, switchedOffBy: null, rateLimit: { limit: 9, windowSeconds: 60 } },
         }),
       ]);
     });
@@ -115,7 +115,7 @@ describe.each(databaseKinds)("the audit trail on %s", (kind) => {
       expect(events).toEqual([
         byAdmin({
           action: "key.imported", targetKeyId: imported.id, targetUserId: userId, at: imported.createdAt,
-          changes: { name: "imported", description: null, clientType: "partner", scopes: [], expiresAt: null, active: true, rateLimit: null },
+          changes: { name: "imported", description: null, clientType: "partner", scopes: [], expiresAt: null, active: true, switchedOffBy: null, rateLimit: null },
         }),
       ]);
     });
@@ -125,7 +125,8 @@ describe.each(databaseKinds)("the audit trail on %s", (kind) => {
       expect(events).toEqual([
         byAdmin({
           action: "key.updated", targetKeyId: keyId, targetUserId: userId,
-          changes: { name: { from: "audited", to: "renamed" }, active: { from: true, to: false }, rateLimit: { from: { limit: 9, windowSeconds: 60 }, to: null } },
+          changes: { name: { from: "audited", to: "renamed" }, active: { from: true, to: false },
+            switchedOffBy: { from: null, to: "ADMIN" }, rateLimit: { from: { limit: 9, windowSeconds: 60 }, to: null } },
         }),
       ]);
       expect(await eventsOf(() => asAdmin(`mutation($id: ID!) { updateApiKey(id: $id, input: { name: "renamed" }) { id } }`, { id: keyId }))).toEqual([]);

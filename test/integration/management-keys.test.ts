@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, auditEvents, keySecrets } from "../../src/db/schema/index.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import {
-  ADMIN_SCOPES, ANY_LAST_USED, expectBadInput, expectFieldError, expectUnauthenticated, KEY_FIELDS, manualClock, ok, UNKNOWN_ID,
+  ADMIN_SCOPES, ANY_LAST_USED, expectBadInput, expectFieldError, KEY_FIELDS, ok, UNKNOWN_ID,
   MANAGEMENT_LIMITS,
 } from "../helpers/management.ts";
+import { manualClock } from "../helpers/manual-clock.ts";
+import { expectUnauthenticated } from "../helpers/refusals.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
 const GUARDED = "{ inventory { quantity } }";
@@ -54,7 +56,7 @@ describe.each(databaseKinds)("key mutations on %s", (kind) => {
       expect(secret).toMatch(/^ks_[0-9A-Za-z]{38}$/);
       expect(key).toEqual({
         id: expect.any(String), name: "CI runner", description: "builds", clientType: "mobile", scopes: ["orders:read"],
-        start: secret.slice(0, 7), status: "ACTIVE", active: true, expiresAt, createdAt: expect.any(String), updatedAt: expect.any(String),
+        start: secret.slice(0, 7), status: "ACTIVE", active: true, switchedOffBy: null, expiresAt, createdAt: expect.any(String), updatedAt: expect.any(String),
         lastUsedAt: null, revokedAt: null, rateLimit: { limit: 10, windowSeconds: 60 }, owner: { id: member.userId, email: "creator@example.com" },
       });
       const me = await ok(server, secret, "{ me { apiKey { id scopes } user { id } } }");
@@ -145,7 +147,7 @@ describe.each(databaseKinds)("key mutations on %s", (kind) => {
         input: { name: "renamed", description: "a note", expiresAt, active: false, scopes: ["orders:read", "keys:self"], clientType: "backoffice", rateLimit: { limit: 5, windowSeconds: 1 } },
       })).updateApiKey;
       expect(changed).toEqual({
-        ...before, name: "renamed", description: "a note", expiresAt, active: false, status: "DISABLED", scopes: ["keys:self", "orders:read"],
+        ...before, name: "renamed", description: "a note", expiresAt, active: false, switchedOffBy: "ADMIN", status: "DISABLED", scopes: ["keys:self", "orders:read"],
         clientType: "backoffice", rateLimit: { limit: 5, windowSeconds: 1 }, updatedAt: expect.any(String), lastUsedAt: ANY_LAST_USED,
       });
       expect(Date.parse(changed.updatedAt)).toBeGreaterThanOrEqual(Date.parse(before.updatedAt));
@@ -154,7 +156,7 @@ describe.each(databaseKinds)("key mutations on %s", (kind) => {
       expect(nameOnly).toEqual({ ...changed, name: "only the name", updatedAt: expect.any(String), lastUsedAt: ANY_LAST_USED });
 
       const cleared = (await asAdmin(UPDATE, { id: member.keyId, input: { expiresAt: null, rateLimit: null, description: null, active: true } })).updateApiKey;
-      expect(cleared).toMatchObject({ expiresAt: null, rateLimit: null, description: null, active: true, status: "ACTIVE", name: "only the name" });
+      expect(cleared).toMatchObject({ expiresAt: null, rateLimit: null, description: null, active: true, switchedOffBy: null, status: "ACTIVE", name: "only the name" });
       expect(await asAdmin(GET, { id: member.keyId })).toEqual({ apiKey: { ...cleared, lastUsedAt: ANY_LAST_USED } });
     });
 

@@ -112,20 +112,27 @@ describe.each(databaseKinds)("management queries on %s", (kind) => {
       const data = await ok(server, owner.secret, QUERY, { id: owner.keyId });
       expect(data.apiKey).toEqual({
         id: owner.keyId, name: "test key", description: null, clientType: "mobile", scopes: ["keys:self"], start: owner.secret.slice(0, 7),
-        status: "ACTIVE", active: true, expiresAt: null, createdAt: expect.any(String), updatedAt: expect.any(String),
+        status: "ACTIVE", active: true, switchedOffBy: null, expiresAt: null, createdAt: expect.any(String), updatedAt: expect.any(String),
         lastUsedAt: ANY_LAST_USED, revokedAt: null, rateLimit: null,
         owner: { id: owner.userId, email: "own-key@example.com" },
       });
       expect(Date.parse(data.apiKey.createdAt)).not.toBeNaN();
     });
 
-    it("another user's key answers NOT_FOUND, exactly like an id that does not exist", async () => {
+    // (The security suite asks the same of every operation that names a key or a user.)
+    it("another user's key answers NOT_FOUND, exactly like an id that does not exist (whole response)", async () => {
       const a = await server.issueKey({ email: "visible-a@example.com", scopes: ["keys:self"] });
       const b = await server.issueKey({ email: "visible-b@example.com", scopes: ["keys:self"] });
       const others = await server.query(QUERY, [apiKey(a.secret)], { id: b.keyId });
       const unknown = await server.query(QUERY, [apiKey(a.secret)], { id: UNKNOWN_ID });
-      expectFieldError(others, "apiKey", { code: "NOT_FOUND" }, { apiKey: null });
-      expect(others.json).toEqual(unknown.json);
+      expect({ status: others.status, json: others.json }).toEqual({
+        status: 200,
+        json: {
+          data: { apiKey: null },
+          errors: [{ message: "No API key has this id.", locations: [{ line: 1, column: 19 }], path: ["apiKey"], extensions: { code: "NOT_FOUND" } }],
+        },
+      });
+      expect({ status: unknown.status, json: unknown.json }).toEqual({ status: others.status, json: others.json });
     });
 
     it("admins read any key", async () => {

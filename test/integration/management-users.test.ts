@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, auditEvents, keySecrets, users } from "../../src/db/schema/index.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import {
-  ADMIN_SCOPES, expectBadInput, expectFieldError, expectUnauthenticated, ok, UNKNOWN_ID, USER_FIELDS,
+  ADMIN_SCOPES, expectBadInput, expectFieldError, ok, UNKNOWN_ID, USER_FIELDS,
   MANAGEMENT_LIMITS,
 } from "../helpers/management.ts";
+import { expectUnauthenticated } from "../helpers/refusals.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 import type { HttpResponse } from "../helpers/http.ts";
 

@@ -9,18 +9,15 @@ import { systemClock } from "../../src/clock.ts";
 import { exampleResolvers, exampleTypeDefs } from "../../src/example/catalogue.ts";
 import { databaseKinds, freshDatabase, type TestDatabase } from "../helpers/databases.ts";
 import { postGraphQL } from "../helpers/http.ts";
+import { waitFor } from "../helpers/wait-for.ts";
 
 const GUARDED = "{ inventory { quantity } }";
 
-/** Polls until `check` holds, for at most `ms`; returns how long it took. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`not within ${ms} ms`);
-}
+/**
+ * SPEC §8's promise: a change reaches other instances "within one second". The bound is the
+ * SPEC's; the hour-long cache lifetime below is what makes the notification its only explanation.
+ */
+const within = (ms: number, check: () => Promise<boolean>) => waitFor(`a change seen within ${ms} ms`, check, ms, 25);
 
 describe.each(databaseKinds)("changes reach other instances on %s", (kind) => {
   let database: TestDatabase;

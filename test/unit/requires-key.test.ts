@@ -7,7 +7,9 @@ import {
   type ExecutionResult,
   type GraphQLFieldResolver,
   type GraphQLObjectType,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from "graphql";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { AuthenticatedKey } from "../../src/auth/credential.ts";
@@ -70,6 +72,8 @@ const sdl = /* GraphQL */ `
 
 /** How often each resolver ran: a refused field's resolver must never run. */
 let calls: Map<string, number>;
+/** What Query.echo was last called with, as the directive's wrapper handed it on. */
+let echoCall: { source: unknown; args: unknown; context: unknown; info: GraphQLResolveInfo } | undefined;
 
 function spy(coordinate: string, value: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
   return (source, args, context, info) => {
@@ -83,7 +87,10 @@ const constant = (coordinate: string, value: unknown) => spy(coordinate, () => v
 const resolvers = {
   Query: {
     public: constant("Query.public", "public value"),
-    echo: spy("Query.echo", (_source, args: { text?: string }) => `echo: ${args.text}`),
+    echo: spy("Query.echo", (source, args: { text?: string }, context, info) => {
+      echoCall = { source, args, context, info };
+      return `echo: ${args.text}`;
+    }),
     anyKey: constant("Query.anyKey", "any key value"),
     partnerOrMobile: constant("Query.partnerOrMobile", "partner or mobile value"),
     ordersWrite: constant("Query.ordersWrite", "orders value"),
@@ -114,7 +121,7 @@ function buildRaw(typeDefs: string = sdl, withResolvers = true): GraphQLSchema {
 const schema = requiresKeyTransform(buildRaw());
 
 function keyOf(clientType: string, ...scopes: string[]): AuthenticatedKey {
-  return { id: "key-1", userId: "user-1", clientType, scopes: new Set(scopes), ownerRole: "MEMBER", rateLimit: null };
+  return { id: "key-1", secretId: "secret-1", userId: "user-1", clientType, scopes: new Set(scopes), ownerRole: "MEMBER", rateLimit: null };
 }
 
 /** Runs a query synchronously: graphqlSync throws if anything returned a promise. */
@@ -149,6 +156,7 @@ function missingScope(coordinate: string, path: (string | number)[], ...scopes: 
 
 beforeEach(() => {
   calls = new Map();
+  echoCall = undefined;
 });
 
 describe("@requiresKey on fields: who gets through", () => {
@@ -178,7 +186,27 @@ describe("@requiresKey on fields: who gets through", () => {
   });
 
   it("hands the resolver its source, arguments, context and info", () => {
-    expect(run('{ echo(text: "hi") }', keyOf("mobile"))).toEqual({ data: { echo: "echo: hi" } });
+    const rootValue = { root: true };
+    const contextValue = { auth: { key: keyOf("mobile"), clientAddress: null }, extra: "from the caller" };
+    const document = parse('query Echo { said: echo(text: "hi") }');
+    const result = execute({ schema, document, rootValue, contextValue });
+    expect(result).toEqual({ data: { said: "echo: hi" } });
+
+    expect(echoCall).toBeDefined();
+    const { source, args, context, info } = echoCall!;
+    expect(source).toBe(rootValue);
+    expect(args).toEqual({ text: "hi" });
+    expect(context).toBe(contextValue);
+    expect(info.fieldName).toBe("echo");
+    expect(info.path).toEqual({ prev: undefined, key: "said", typename: "Query" });
+    expect(info.parentType).toBe(schema.getQueryType());
+    expect(info.returnType).toBe(schema.getQueryType()!.getFields().echo!.type);
+    expect(info.schema).toBe(schema);
+    expect(info.rootValue).toBe(rootValue);
+    expect(info.operation.name?.value).toBe("Echo");
+    expect(info.fieldNodes).toHaveLength(1);
+    expect(info.fieldNodes[0]).toBe((document.definitions[0] as OperationDefinitionNode).selectionSet.selections[0]);
+    expect(info.variableValues).toEqual({});
   });
 
   it("clientTypes: the key's client type must be one of them", () => {

@@ -1,7 +1,10 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { boolean, index, integer, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { timestampTz, timestamps } from "./columns.ts";
 import { users } from "./users.ts";
+
+/** Who switched a key off: with admin power (an admin key, the operator CLI), or the owner without it. */
+export const switchedOffByEnum = pgEnum("switched_off_by", ["ADMIN", "OWNER"]);
 
 /** One API key: its settings. Its secrets (hashes) live in key_secrets. */
 export const apiKeys = pgTable(
@@ -19,6 +22,8 @@ export const apiKeys = pgTable(
     start: text("start").notNull(),
     /** The reversible on/off switch. */
     active: boolean("active").notNull().default(true),
+    /** Null while the key is on. A key switched off by ADMIN is switched on only with admin power. */
+    switchedOffBy: switchedOffByEnum("switched_off_by"),
     /** Null: never expires. */
     expiresAt: timestampTz("expires_at"),
     /** Set once; revocation is final. */
@@ -27,7 +32,7 @@ export const apiKeys = pgTable(
     /** Both null: the server default applies. */
     rateLimitLimit: integer("rate_limit_limit"),
     rateLimitWindowSeconds: integer("rate_limit_window_seconds"),
-    /** Imported keys have a value chosen by an admin, not in the generated format. */
+    /** Its current secret is a value an admin chose (importApiKey), not in the generated format. */
     imported: boolean("imported").notNull().default(false),
     ...timestamps,
   },

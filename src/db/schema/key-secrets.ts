@@ -1,4 +1,4 @@
-import { index, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { boolean, index, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { timestampTz } from "./columns.ts";
 import { apiKeys } from "./api-keys.ts";
 
@@ -17,6 +17,11 @@ export const keySecrets = pgTable(
     hash: text("hash").notNull().unique("key_secrets_hash_unique"),
     /** Null: valid as long as the key is. Set on the old secret when a key is rotated. */
     expiresAt: timestampTz("expires_at"),
+    /**
+     * A value an admin chose (importApiKey). While such a secret lives, also during a rotation's
+     * grace period, strings without the key prefix are looked up; otherwise they are malformed.
+     */
+    imported: boolean("imported").notNull().default(false),
     createdAt: timestampTz("created_at").notNull().defaultNow(),
   },
   (t) => [index("key_secrets_key_id_idx").on(t.keyId)],
