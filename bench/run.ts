@@ -1,228 +1,212 @@
-// npm run bench: Keyscope without a key, Keyscope with a (cached) key, and a bare Apollo Server
-// on the same schema, measured round-robin in one run; each server in its own child process,
-// autocannon here. Settings come from BENCH_* variables (see `settings`).
+// npm run bench: Keyscope against the GraphQL stacks a user would pick instead, each with its
+// auth and a key, and each again without its auth; all serve the same schema, data and query
+// (bench/products.ts). Plus the old `{ __typename }` pair: Keyscope without a key and with one.
+// Each server runs in its own child process (bench/servers.ts), autocannon here; rounds are
+// interleaved, the order rotated each round. Settings come from BENCH_* variables (`settings`).
 //
 // `npm run bench` compiles src/ and bench/ first and runs the JS under plain node, as a server
 // runs in production: under tsx, its loader hooks add work to every request (Apollo calls
-// `require("crypto")` per request), a cost that is Keyscope's in neither case.
-import autocannon from "autocannon";
-import { fork, type ChildProcess } from "node:child_process";
+// `require("crypto")` per request), a cost that is nobody's auth.
 import { availableParallelism, cpus } from "node:os";
-import { fileURLToPath } from "node:url";
 import { measureAuthPath } from "./auth-path.ts";
-import { median, medianInterval, spread } from "./stats.ts";
-import type { ServerReady } from "./servers.ts";
+import { checkFullAnswer, describeDenied, post } from "./check-answers.ts";
+import { startChild, stopChildren, type Child } from "./children.ts";
+import { measure, type Sample, type Target } from "./measure.ts";
+import { PRODUCTS_QUERY } from "./products.ts";
+import type { StackKind } from "./servers.ts";
+import { positive } from "./settings.ts";
+import { median } from "./stats.ts";
+import { byCpu, byThroughput, show, verdict, type Ratio } from "./summary.ts";
+
+interface StackSpec {
+  id: string;
+  name: string;
+  kind: StackKind;
+  /** The same stack without its auth. */
+  bare: { name: string; kind: StackKind };
+}
+
+const STACKS: StackSpec[] = [
+  { id: "keyscope", name: "keyscope", kind: "keyscope", bare: { name: "apollo on node:http", kind: "bare-apollo" } },
+  { id: "shield", name: "apollo + shield", kind: "apollo-shield", bare: { name: "apollo standalone", kind: "apollo-shield" } },
+  { id: "yoga", name: "yoga + generic-auth", kind: "yoga-generic-auth", bare: { name: "yoga", kind: "yoga-generic-auth" } },
+  { id: "mercurius", name: "mercurius + auth", kind: "mercurius-auth", bare: { name: "mercurius", kind: "mercurius-auth" } },
+];
 
 const settings = {
   rounds: positive("BENCH_ROUNDS", 20),
   durationSeconds: positive("BENCH_DURATION_SECONDS", 2),
   warmupSeconds: positive("BENCH_WARMUP_SECONDS", 2),
   connections: positive("BENCH_CONNECTIONS", 10),
-  /** Adds a second "no key" variant: how far two identical variants differ is the noise floor. */
-  sameTwice: process.env.BENCH_AA === "1",
-  bare: process.env.BENCH_BARE === "standalone" ? "startStandaloneServer" : "node:http + executeHTTPGraphQLRequest",
+  /** Which peers run beside Keyscope (ids above, comma-separated). @default all */
+  peers: (process.env.BENCH_PEERS ?? "shield,yoga,mercurius").split(",").map((s) => s.trim()).filter(Boolean),
+  /**
+   * JSON of extra createKeyscopeServer options for a second Keyscope server, measured as
+   * "keyscope (variant)" against "keyscope" (e.g. a later `{"metrics":true}` for /metrics on vs off).
+   */
+  keyscopeVariant: process.env.BENCH_KEYSCOPE_VARIANT ? (JSON.parse(process.env.BENCH_KEYSCOPE_VARIANT) as Record<string, unknown>) : undefined,
 };
 
-const BODY = JSON.stringify({ query: "{ __typename }" });
-const EXPECTED = JSON.stringify({ data: { __typename: "Query" } });
+const PRODUCTS_BODY = JSON.stringify({ query: PRODUCTS_QUERY });
+const TYPENAME_BODY = JSON.stringify({ query: "{ __typename }" });
+const TYPENAME_ANSWER = { data: { __typename: "Query" } };
+const JSON_HEADERS = { "content-type": "application/json" };
+const NO_KEY = "keyscope { __typename }, no key";
+const WITH_KEY = "keyscope { __typename }, with key";
+const VARIANT = "keyscope (variant)";
 
-interface Variant {
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-  server: ChildProcess;
+interface Plan {
+  stacks: StackSpec[];
+  /** Measured every round. */
+  targets: Target[];
+  /** Measured once, after the rounds: each auth stack with the key that fails both guards. */
+  denied: { target: Target; answer: string }[];
 }
-
-interface Sample {
-  reqPerSec: number;
-  p99Ms: number;
-  /** The server process's CPU time (user + system) per request: less swayed by other load than req/s. */
-  cpuMicrosPerRequest: number;
-  /** The load generator's (this process's) CPU time per request: it shares the machine's cores. */
-  clientCpuMicrosPerRequest: number;
-}
-
-interface Child {
-  process: ChildProcess;
-  ready: ServerReady;
-}
-
-const children: ChildProcess[] = [];
 
 async function main(): Promise<void> {
-  printHeader();
-  const [keyscope, apollo] = await Promise.all([startChild("keyscope"), startChild("apollo")]);
-  const json = { "content-type": "application/json" };
-  const variants: Variant[] = [
-    { name: "keyscope, no key", url: keyscope.ready.url, headers: json, server: keyscope.process },
-    { name: "keyscope, with key", url: keyscope.ready.url, headers: { ...json, "x-api-key": keyscope.ready.secret ?? "" }, server: keyscope.process },
-    { name: "bare apollo", url: apollo.ready.url, headers: json, server: apollo.process },
-  ];
-  if (settings.sameTwice) variants.push({ name: "keyscope, no key (2)", url: keyscope.ready.url, headers: json, server: keyscope.process });
-  // Also fills the key cache: the measured requests with a key are cache hits.
-  for (const variant of variants) await checkAnswer(variant);
+  const stacks = STACKS.filter((s) => s.id === "keyscope" || settings.peers.includes(s.id));
+  printHeader(stacks);
+  const plan = await prepare(stacks);
+  const { targets } = plan;
 
-  console.log(`warm-up: ${settings.warmupSeconds} s per variant; odd rounds in this order, even rounds reversed`);
-  for (const variant of variants) await measure(variant, settings.warmupSeconds);
+  console.log(`\nwarm-up: ${settings.warmupSeconds} s per variant; then ${settings.rounds} rounds, the order rotated by one each round`);
+  for (const target of targets) await measure(target, settings.warmupSeconds, settings.connections);
 
-  const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
-  for (let round = 1; round <= settings.rounds; round++) {
+  const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
+  for (let round = 0; round < settings.rounds; round++) {
+    // Rotated: over the rounds each variant runs in every position, so that drift within a
+    // round (the machine speeding up or slowing down) favours none.
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
     const line: string[] = [];
-    // Every other round runs the variants in reverse order, so that drift within a round (the
-    // machine speeding up or slowing down) does not always favour the same variant.
-    const order = round % 2 === 1 ? variants : [...variants].reverse();
-    for (const variant of order) {
-      const sample = await measure(variant, settings.durationSeconds);
-      samples.get(variant.name)!.push(sample);
-      line.push(`${variant.name} ${sample.reqPerSec.toFixed(0)} req/s ${sample.cpuMicrosPerRequest.toFixed(0)} µs (client ${sample.clientCpuMicrosPerRequest.toFixed(0)})`);
+    for (const target of order) {
+      const sample = await measure(target, settings.durationSeconds, settings.connections);
+      samples.get(target.name)!.push(sample);
     }
-    const ratio = samples.get("keyscope, with key")!.at(-1)!.reqPerSec / samples.get("keyscope, no key")!.at(-1)!.reqPerSec;
-    console.log(`round ${round}/${settings.rounds}: ${line.join(" | ")} | with key ÷ without ${ratio.toFixed(3)}`);
+    for (const target of targets) {
+      const s = samples.get(target.name)!.at(-1)!;
+      line.push(`${target.name} ${s.reqPerSec.toFixed(0)}/s ${s.cpuMicrosPerRequest.toFixed(0)}µs`);
+    }
+    console.log(`round ${round + 1}/${settings.rounds}: ${line.join(" | ")}`);
   }
-  printSummary(variants, samples);
 
+  const deniedSamples = new Map<string, Sample>();
+  for (const { target } of plan.denied) deniedSamples.set(target.name, await measure(target, settings.durationSeconds, settings.connections));
+
+  printSummary(plan, samples, deniedSamples);
+  await printAuthPath(samples);
+}
+
+/** Starts every server, asks each variant once by hand, and turns the answers into targets. */
+async function prepare(stacks: StackSpec[]): Promise<Plan> {
+  const started = await Promise.all(
+    stacks.map(async (spec) => {
+      const [auth, bare] = await Promise.all([startChild(spec.kind, { auth: true }), startChild(spec.bare.kind, { auth: false })]);
+      return { spec, auth, bare };
+    }),
+  );
+  const variant = settings.keyscopeVariant ? await startChild("keyscope", { auth: true, keyscope: settings.keyscopeVariant }) : undefined;
+
+  const targets: Target[] = [];
+  const denied: Plan["denied"] = [];
+  for (const { spec, auth, bare } of started) {
+    const keys = requireKeys(spec.name, auth);
+    // The bare stack gets the same request, key header included, and ignores it.
+    const headers = { ...JSON_HEADERS, "x-api-key": keys.good };
+    targets.push(await checkedTarget(spec.name, auth, headers, PRODUCTS_BODY));
+    targets.push(await checkedTarget(spec.bare.name, bare, headers, PRODUCTS_BODY));
+    const deniedTarget = { name: `${spec.name}, denied key`, url: auth.ready.url, headers: { ...JSON_HEADERS, "x-api-key": keys.denied }, body: PRODUCTS_BODY, server: auth.process };
+    const answer = await post(deniedTarget.url, deniedTarget.headers, deniedTarget.body);
+    denied.push({ target: { ...deniedTarget, expectBody: answer.text, expectStatus: answer.status }, answer: describeDenied(deniedTarget.name, answer) });
+  }
+  const keyscope = started.find((s) => s.spec.id === "keyscope")!.auth;
+  const goodKey = requireKeys("keyscope", keyscope).good;
+  targets.push(await checkedTarget(NO_KEY, keyscope, JSON_HEADERS, TYPENAME_BODY, TYPENAME_ANSWER));
+  targets.push(await checkedTarget(WITH_KEY, keyscope, { ...JSON_HEADERS, "x-api-key": goodKey }, TYPENAME_BODY, TYPENAME_ANSWER));
+  if (variant) targets.push(await checkedTarget(VARIANT, variant, { ...JSON_HEADERS, "x-api-key": requireKeys(VARIANT, variant).good }, PRODUCTS_BODY));
+  return { stacks, targets, denied };
+}
+
+/** One request by hand must get the full, right answer (it also fills Keyscope's key cache). */
+async function checkedTarget(name: string, child: Child, headers: Record<string, string>, body: string, expected?: unknown): Promise<Target> {
+  const answer = await post(child.ready.url, headers, body);
+  checkFullAnswer(name, answer, expected);
+  return { name, url: child.ready.url, headers, body, expectBody: answer.text, expectStatus: answer.status, server: child.process };
+}
+
+function requireKeys(name: string, child: Child) {
+  if (!child.ready.keys) throw new Error(`${name}: the server reported no keys`);
+  return child.ready.keys;
+}
+
+function printHeader(stacks: StackSpec[]): void {
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  console.log(`machine: ${availableParallelism()} CPUs (${cpu}), node ${process.version}, ${process.platform}/${process.arch}, compiled JS`);
+  console.log(
+    `settings: ${settings.rounds} rounds × ${settings.durationSeconds} s per variant, warm-up ${settings.warmupSeconds} s, ${settings.connections} connections; ` +
+      `stacks: ${stacks.map((s) => `${s.name} (bare: ${s.bare.name})`).join(", ")}`,
+  );
+  console.log(`request: POST /graphql ${PRODUCTS_BODY} (40 guarded fields), and ${TYPENAME_BODY} for the old pair`);
+}
+
+function printSummary(plan: Plan, samples: Map<string, Sample[]>, denied: Map<string, Sample>): void {
+  const of = (name: string) => samples.get(name)!;
+  console.log(`\nmedian of ${settings.rounds} rounds:                      req/s   p99 ms   server CPU µs/req   client CPU µs/req`);
+  for (const { name } of plan.targets) {
+    const s = of(name);
+    const at = (pick: (x: Sample) => number) => median(s.map(pick));
+    console.log(
+      `  ${name.padEnd(36)} ${at((x) => x.reqPerSec).toFixed(0).padStart(7)} ${at((x) => x.p99Ms).toFixed(1).padStart(8)} ` +
+        `${at((x) => x.cpuMicrosPerRequest).toFixed(1).padStart(19)} ${at((x) => x.clientCpuMicrosPerRequest).toFixed(1).padStart(19)}`,
+    );
+  }
+
+  console.log("\nratios of the rounds' own ratios: median [95% interval]; higher is better for the first named");
+  console.log("                                              by req/s               by server CPU per request");
+  const row = (label: string, a: string, b: string) => {
+    const [t, c] = [byThroughput(of(a), of(b)), byCpu(of(a), of(b))];
+    console.log(`  ${label.padEnd(42)} ${show(t).padEnd(22)} ${show(c)}`);
+    return { throughput: t, cpu: c };
+  };
+  console.log("auth tax (with auth and a key ÷ the same stack bare):");
+  const tax = new Map<string, { throughput: Ratio; cpu: Ratio }>();
+  for (const spec of plan.stacks) tax.set(spec.id, row(`${spec.name} ÷ ${spec.bare.name}`, spec.name, spec.bare.name));
+  console.log("keyscope ÷ each peer (both with auth and a key):");
+  const versus = new Map<string, { throughput: Ratio; cpu: Ratio }>();
+  for (const spec of plan.stacks.filter((s) => s.id !== "keyscope")) versus.set(spec.id, row(`keyscope ÷ ${spec.name}`, "keyscope", spec.name));
+  console.log("bare stacks (no auth), for reference:");
+  for (const spec of plan.stacks.filter((s) => s.id !== "keyscope")) row(`apollo on node:http ÷ ${spec.bare.name}`, "apollo on node:http", spec.bare.name);
+  if (settings.keyscopeVariant) row(`${VARIANT} ÷ keyscope`, VARIANT, "keyscope");
+
+  console.log("\nthe key that fails both guards (client type mobile, no stock:read), one round:");
+  for (const { target, answer } of plan.denied) {
+    const s = denied.get(target.name)!;
+    console.log(`  ${target.name.padEnd(32)} ${s.reqPerSec.toFixed(0).padStart(6)} req/s ${s.cpuMicrosPerRequest.toFixed(0).padStart(5)} µs/req  ${answer}`);
+  }
+
+  console.log("\ntargets (issue 12), judged on the median; the interval says how sure:");
+  const line = (label: string, r: Ratio | undefined, target: number) => {
+    if (r) console.log(`  ${label.padEnd(52)} ${show(r).padEnd(22)} ${verdict(r, target)}`);
+  };
+  line("keyscope's auth tax by CPU ≥ 0.95", tax.get("keyscope")?.cpu, 0.95);
+  line("keyscope ÷ yoga + generic-auth by req/s ≥ 2", versus.get("yoga")?.throughput, 2);
+  line("keyscope ÷ apollo + shield by req/s ≥ 2", versus.get("shield")?.throughput, 2);
+  line("keyscope ÷ mercurius + auth by req/s ≥ 1", versus.get("mercurius")?.throughput, 1);
+  const keyByCpu = byCpu(of(WITH_KEY), of(NO_KEY));
+  line("{ __typename } with key ÷ without, by CPU ≥ 0.95", keyByCpu, 0.95);
+  console.log(`  ${"  the same by req/s (beside it, not judged)".padEnd(52)} ${show(byThroughput(of(WITH_KEY), of(NO_KEY)))}`);
+}
+
+/** Keyscope's own with-key work timed alone (no HTTP), as a share of a request's server CPU. */
+async function printAuthPath(samples: Map<string, Sample[]>): Promise<void> {
   const { noKeyNs, withKeyNs } = await measureAuthPath();
   const extraMicros = (withKeyNs - noKeyNs) / 1000;
-  const serverMicros = median(samples.get("keyscope, no key")!.map((s) => s.cpuMicrosPerRequest));
+  const serverMicros = median(samples.get(NO_KEY)!.map((s) => s.cpuMicrosPerRequest));
   console.log(`\nauth path alone (no HTTP; read, verify, limit, headers, count; in a loop in this process):`);
   console.log(`  no key ${noKeyNs.toFixed(0)} ns, with key ${withKeyNs.toFixed(0)} ns per request`);
   console.log(
     `  the key adds ${extraMicros.toFixed(2)} µs, ${((100 * extraMicros) / serverMicros).toFixed(1)}% of the ${serverMicros.toFixed(0)} µs ` +
-      `of server CPU a request without a key took above (warm caches here, so a lower bound)`,
+      `of server CPU a { __typename } request without a key took above (warm caches here, so a lower bound)`,
   );
-}
-
-/** Forks the compiled servers.js beside this file and waits for its `{ url, secret? }`. */
-function startChild(kind: "keyscope" | "apollo"): Promise<Child> {
-  const profileDir = process.env.BENCH_CPU_PROF;
-  const child = fork(fileURLToPath(new URL("./servers.js", import.meta.url)), [kind], {
-    execArgv: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${kind} server did not start within 60 s`)), 60_000);
-    child.once("message", (message) => {
-      clearTimeout(timer);
-      resolve({ process: child, ready: message as ServerReady });
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${kind} server exited with code ${code} before it was ready`));
-    });
-  });
-}
-
-/** One request by hand: the variant must answer 200 with the expected body, or the run is void. */
-async function checkAnswer(variant: Variant): Promise<void> {
-  const response = await fetch(variant.url, { method: "POST", headers: variant.headers, body: BODY });
-  const text = await response.text();
-  if (response.status !== 200 || text.trim() !== EXPECTED) {
-    throw new Error(`${variant.name}: expected 200 ${EXPECTED}, got ${response.status} ${text}`);
-  }
-}
-
-async function measure(variant: Variant, seconds: number): Promise<Sample> {
-  const cpuBefore = await serverCpuMicros(variant.server);
-  const clientBefore = process.cpuUsage();
-  const result = await autocannon({
-    url: variant.url,
-    method: "POST",
-    headers: variant.headers,
-    body: BODY,
-    connections: settings.connections,
-    duration: seconds,
-  });
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${variant.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
-  }
-  const client = process.cpuUsage(clientBefore);
-  const cpu = (await serverCpuMicros(variant.server)) - cpuBefore;
-  return {
-    reqPerSec: result.requests.mean,
-    p99Ms: result.latency.p99,
-    cpuMicrosPerRequest: cpu / result.requests.total,
-    clientCpuMicrosPerRequest: (client.user + client.system) / result.requests.total,
-  };
-}
-
-function serverCpuMicros(server: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("a server stopped answering")), 5_000);
-    server.once("message", (usage) => {
-      clearTimeout(timer);
-      const { user, system } = usage as NodeJS.CpuUsage;
-      resolve(user + system);
-    });
-    server.send("cpu");
-  });
-}
-
-function printHeader(): void {
-  const cpu = cpus()[0]?.model ?? "unknown CPU";
-  console.log(`machine: ${availableParallelism()} CPUs (${cpu}), node ${process.version}, ${process.platform}/${process.arch}, compiled JS`);
-  console.log(
-    `settings: ${settings.rounds} rounds × ${settings.durationSeconds} s per variant, warm-up ${settings.warmupSeconds} s, ` +
-      `${settings.connections} connections, bare apollo = ${settings.bare}`,
-  );
-  console.log(`request: POST /graphql ${BODY}\n`);
-}
-
-function printSummary(variants: Variant[], samples: Map<string, Sample[]>): void {
-  const rates = (name: string) => samples.get(name)!.map((s) => s.reqPerSec);
-  // CPU per request, inverted so that it reads like a throughput ratio (higher is better).
-  const cpuRates = (name: string) => samples.get(name)!.map((s) => 1 / s.cpuMicrosPerRequest);
-  console.log(`\nmedian of ${settings.rounds} rounds:`);
-  for (const { name } of variants) {
-    const p99 = median(samples.get(name)!.map((s) => s.p99Ms));
-    const cpu = median(samples.get(name)!.map((s) => s.cpuMicrosPerRequest));
-    console.log(
-      `  ${name.padEnd(20)} ${median(rates(name)).toFixed(0).padStart(7)} req/s   p99 ${p99.toFixed(1)} ms   server CPU ${cpu.toFixed(1)} µs/req`,
-    );
-  }
-  // req/s as asked; "per round" is the median of each round's own ratio (variants measured back
-  // to back share the machine's state, so it resists drift); "by CPU" compares the server's CPU
-  // time per request (inverted), which other load on the machine sways less than req/s.
-  console.log("ratios:                         req/s   per round     by CPU");
-  const rows: [string, string, string][] = [
-    ["with key ÷ without key", "keyscope, with key", "keyscope, no key"],
-    ["without key ÷ bare apollo", "keyscope, no key", "bare apollo"],
-    ["with key ÷ bare apollo", "keyscope, with key", "bare apollo"],
-  ];
-  if (settings.sameTwice) rows.push(["no key (2) ÷ no key (noise)", "keyscope, no key (2)", "keyscope, no key"]);
-  const cell = (value: number) => value.toFixed(3).padStart(10);
-  for (const [label, a, b] of rows) {
-    const [x, y] = [rates(a), rates(b)];
-    const perRound = median(x.map((v, i) => v / y[i]!));
-    const byCpu = median(cpuRates(a)) / median(cpuRates(b));
-    console.log(`  ${label.padEnd(27)} ${cell(median(x) / median(y))}  ${cell(perRound)} ${cell(byCpu)}`);
-  }
-  // Judged per round: the two variants run back to back on one server, so the machine's drift
-  // between rounds (seen as ±10% here) cancels out; the ratio of medians keeps it.
-  const withKey = rates("keyscope, with key");
-  const perRound = rates("keyscope, no key").map((v, i) => withKey[i]! / v);
-  const keyRatio = median(perRound);
-  const [low, high] = medianInterval(perRound);
-  console.log(`target with key ÷ without key ≥ 0.95 (req/s, per round): ${keyRatio.toFixed(3)}, ${keyRatio >= 0.95 ? "met" : "NOT met"}`);
-  console.log(`  95% interval of that median: ${low.toFixed(3)}–${high.toFixed(3)} (rounds disagree by ${spread(perRound)}; more rounds narrow it)`);
-}
-
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
-/** Disconnecting makes each child close its server and exit (see servers.ts). */
-function stopChildren(): void {
-  for (const child of children) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const force = setTimeout(() => child.kill("SIGKILL"), 3_000);
-    child.once("exit", () => clearTimeout(force));
-    if (child.connected) child.disconnect();
-  }
 }
 
 main()

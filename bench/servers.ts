@@ -1,126 +1,50 @@
-// Child process of bench/run.ts: starts one server on 127.0.0.1 (a free port) and reports
-// `{ url, secret? }` to the parent over IPC. `argv[2]` is "keyscope" or "apollo". It answers the
-// message "cpu" with its `process.cpuUsage()`, and exits when the parent disconnects (normal
+// Child process of the bench: starts one stack on 127.0.0.1 (a free port) and reports its
+// `ServerReady` to the parent over IPC. `argv[2]` names the stack (see `stacks`), `argv[3]` is
+// its StackOptions as JSON. It answers the message "cpu" with its `process.cpuUsage()` (and
+// other requests through the stack's `handle`), and exits when the parent disconnects (normal
 // end, crash or kill of the parent alike).
-import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
-import { ApolloServer, HeaderMap } from "@apollo/server";
-import { startStandaloneServer } from "@apollo/server/standalone";
-import { makeExecutableSchema } from "@graphql-tools/schema";
-import { CLI_PRINCIPAL } from "../src/auth/principal.ts";
-import { exampleResolvers, exampleTypeDefs } from "../src/example/catalogue.ts";
-import { requiresKeyTypeDefs } from "../src/graphql/requires-key.ts";
-import { createKeyscopeServer } from "../src/keyscope-server.ts";
+import { startApolloShield } from "./stacks/apollo-shield.ts";
+import { startBareApollo } from "./stacks/bare-apollo.ts";
+import { startKeyscope } from "./stacks/keyscope.ts";
+import { startMercuriusAuth } from "./stacks/mercurius-auth.ts";
+import type { RunningStack, StackOptions } from "./stacks/running-stack.ts";
+import { startYogaGenericAuth } from "./stacks/yoga-generic-auth.ts";
+import { startScaleKeyscope } from "./scale/scale-server.ts";
 
-/** What a child sends to the parent once it listens. */
-export interface ServerReady {
-  url: string;
-  /** Keyscope only: a valid key for the X-API-Key header. */
-  secret?: string;
-}
+export type { ServerReady, StackOptions } from "./stacks/running-stack.ts";
 
-const HOST = "127.0.0.1";
+const stacks = {
+  keyscope: startKeyscope,
+  "bare-apollo": startBareApollo,
+  "apollo-shield": startApolloShield,
+  "yoga-generic-auth": startYogaGenericAuth,
+  "mercurius-auth": startMercuriusAuth,
+  "keyscope-postgres": startScaleKeyscope,
+} satisfies Record<string, (options: StackOptions) => Promise<RunningStack>>;
 
-async function startKeyscope(): Promise<{ ready: ServerReady; close: () => Promise<void> }> {
-  const app = await createKeyscopeServer({
-    dataDir: "memory://",
-    logLevel: "warn",
-    typeDefs: exampleTypeDefs,
-    resolvers: exampleResolvers,
-  });
-  const { url } = await app.listen({ port: 0, host: HOST });
-  const user = await app.users.createUser(CLI_PRINCIPAL, { email: "bench@example.com", role: "MEMBER", clientTypes: ["mobile"] });
-  // A limit it never reaches (the default 1000/min would refuse the load): the limiter still runs.
-  const rateLimit = { limit: 1_000_000, windowSeconds: 60 };
-  const { secret } = await app.keys.createKey(CLI_PRINCIPAL, { userId: user.id, name: "bench", clientType: "mobile", scopes: [], rateLimit });
-  return { ready: { url, secret }, close: () => app.close() };
-}
-
-/**
- * The same schema without the @requiresKey transform, and no auth. By default it is served the
- * way Keyscope serves its own Apollo: node:http + `executeHTTPGraphQLRequest`. That is the fair
- * baseline: startStandaloneServer puts Express 4, cors and body-parser in front of Apollo, a
- * per-request cost Keyscope does not pay, which would flatter Keyscope and hide what its auth
- * (key reading, verification, armor rules, error formatter, request log) costs.
- * BENCH_BARE=standalone measures startStandaloneServer instead, for reference.
- */
-async function startBareApollo(): Promise<{ ready: ServerReady; close: () => Promise<void> }> {
-  const apollo = new ApolloServer({
-    schema: makeExecutableSchema({ typeDefs: [requiresKeyTypeDefs, exampleTypeDefs], resolvers: exampleResolvers }),
-    // As Keyscope's defaults (config.production false): same Apollo code paths.
-    nodeEnv: "development",
-    introspection: true,
-    includeStacktraceInErrorResponses: false,
-    allowBatchedHttpRequests: false,
-  });
-  if (process.env.BENCH_BARE === "standalone") {
-    const { url } = await startStandaloneServer(apollo, { listen: { port: 0, host: HOST } });
-    return { ready: { url: new URL("/graphql", url.replace("localhost", HOST)).href }, close: () => apollo.stop() };
-  }
-  await apollo.start();
-  const server = createServer((req, res) => {
-    readJson(req)
-      .then(async (body) => {
-        const headers = new HeaderMap();
-        for (const [name, value] of Object.entries(req.headers)) {
-          if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-        }
-        const response = await apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: req.method ?? "POST", headers, search: "", body },
-          context: async () => ({}),
-        });
-        for (const [name, value] of response.headers) res.setHeader(name, value);
-        res.statusCode = response.status ?? 200;
-        if (response.body.kind === "complete") return void res.end(response.body.string);
-        for await (const chunk of response.body.asyncIterator) res.write(chunk);
-        res.end();
-      })
-      .catch(() => {
-        res.statusCode = 400;
-        res.end();
-      });
-  });
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    ready: { url: `http://${HOST}:${port}/graphql` },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await apollo.stop();
-    },
-  };
-}
-
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-      } catch (error) {
-        reject(error);
-      }
-    });
-    req.on("error", reject);
-  });
-}
+export type StackKind = keyof typeof stacks;
 
 async function main(): Promise<void> {
-  if (!process.send) throw new Error("bench/servers.ts runs as a child of bench/run.ts (needs an IPC channel).");
-  const kind = process.argv[2];
-  if (kind !== "keyscope" && kind !== "apollo") throw new Error(`Unknown server kind: ${kind}`);
-  const { ready, close } = kind === "keyscope" ? await startKeyscope() : await startBareApollo();
+  if (!process.send) throw new Error("bench/servers.ts runs as a child of the bench (needs an IPC channel).");
+  const kind = process.argv[2] as StackKind;
+  const start = stacks[kind];
+  if (!start) throw new Error(`Unknown stack: ${kind}`);
+  const options = JSON.parse(process.argv[3] ?? '{"auth":true}') as StackOptions;
+  const stack = await start(options);
   process.once("disconnect", () => {
     const force = setTimeout(() => process.exit(0), 2_000);
     force.unref();
-    close().finally(() => process.exit(0));
+    stack.close().finally(() => process.exit(0));
   });
   process.on("message", (message) => {
-    if (message === "cpu") process.send!(process.cpuUsage());
+    if (message === "cpu") return void process.send!(process.cpuUsage());
+    if (typeof message !== "string" || !stack.handle) return void process.send!({ error: `unknown request ${String(message)}` });
+    stack.handle(message).then(
+      (result) => process.send!({ result }),
+      (error: unknown) => process.send!({ error: (error as Error).message }),
+    );
   });
-  process.send(ready);
+  process.send(stack.ready);
 }
 
 main().catch((error: unknown) => {

@@ -25,3 +25,9 @@ export function spread(values: number[]): string {
   const at = (q: number) => sorted[Math.round(q * (sorted.length - 1))]!.toFixed(2);
   return `${at(0.25)}–${at(0.75)} in their middle half`;
 }
+
+/** The value below which a share `q` (0–1) of the values fall (nearest rank). */
+export function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
