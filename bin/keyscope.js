@@ -11,7 +11,7 @@ if (existsSync(fileURLToPath(built))) {
   const { tsImport } = await import("tsx/esm/api");
   ({ runCli } = await tsImport("../src/cli/main.ts", import.meta.url));
 }
-runCli(process.argv.slice(2), process.env, process.stdout, process.stderr).then(
+runCli(process.argv.slice(2), process.env, process.stdout, process.stderr, process.stdin).then(
   (code) => process.exit(code),
   (error) => {
     process.stderr.write(`keyscope: unexpected failure: ${error?.message ?? error}\n`);

@@ -58,6 +58,10 @@ export interface KeyscopeConfig {
   usageFlushSeconds: number;
   /** @default !production */
   introspection: boolean;
+  /** Prometheus metrics (`GET /metrics`). @default true */
+  metricsEnabled: boolean;
+  /** Serve /metrics on this port instead of the public one. @default undefined (the public port) */
+  metricsPort: number | undefined;
   /** Serve the key console at /console. @default true */
   console: boolean;
 }
@@ -130,6 +134,8 @@ export const defaultConfig: KeyscopeConfig = Object.freeze({
   databaseTimeouts: Object.freeze({ connectMs: 3000, statementMs: 5000 }),
   usageFlushSeconds: 5,
   introspection: true,
+  metricsEnabled: true,
+  metricsPort: undefined,
   console: true,
 });
 
@@ -189,6 +195,8 @@ const variables = {
   KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS: integer(100, 600_000),
   KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 3_600_000),
   KEYSCOPE_USAGE_FLUSH_SECONDS: integer(1, 60),
+  KEYSCOPE_METRICS: flag,
+  KEYSCOPE_METRICS_PORT: integer(0, 65535),
   KEYSCOPE_CONSOLE: flag,
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
@@ -258,6 +266,8 @@ export function loadConfig(env: Record<string, string | undefined>): KeyscopeCon
     },
     usageFlushSeconds: v.KEYSCOPE_USAGE_FLUSH_SECONDS ?? d.usageFlushSeconds,
     introspection: v.KEYSCOPE_INTROSPECTION ?? !production,
+    metricsEnabled: v.KEYSCOPE_METRICS ?? d.metricsEnabled,
+    metricsPort: v.KEYSCOPE_METRICS_PORT,
     console: v.KEYSCOPE_CONSOLE ?? d.console,
   });
 }
@@ -331,6 +341,9 @@ export function resolveConfig(input: KeyscopeConfigInput): KeyscopeConfig {
   if (proxies) throw new ConfigError(`trustedProxies: ${proxies}; each must be one of ${TRUSTED_PROXY_FORMAT}.`);
   config.trustedProxies = [...config.trustedProxies];
   if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) throw new ConfigError("http.headersTimeoutMs must not be longer than http.requestTimeoutMs.");
+  if (config.metricsPort !== undefined && config.metricsPort !== 0 && config.metricsPort === config.port) {
+    throw new ConfigError("KEYSCOPE_METRICS_PORT must differ from PORT (leave it unset to serve /metrics on the public port).");
+  }
   return deepFreeze(config);
 }
 

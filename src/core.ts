@@ -15,6 +15,7 @@ import { createUsageRecorder, type UsageRecorder } from "./limits/usage-recorder
 import { createLogger, type Logger } from "./logger.ts";
 import { noopMetrics, type Metrics } from "./metrics.ts";
 import { bootstrapAdmin } from "./users/bootstrap-admin.ts";
+import { adminExists } from "./users/user-repository.ts";
 import { createUserService, type UserService } from "./users/user-service.ts";
 
 export interface CoreOptions {
@@ -55,6 +56,8 @@ export interface Core {
   readonly authenticate: (request: KeyRequest) => Promise<Auth>;
   /** Creates the first admin and a key for them; refuses while an enabled admin exists. */
   bootstrapAdmin(email: string): Promise<IssuedKey>;
+  /** Whether an enabled admin exists (else bootstrap would create one). */
+  hasEnabledAdmin(): Promise<boolean>;
   /** Stops what the core started, in reverse order; the database stays open. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -70,15 +73,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const serving = options.serving ?? true;
   const { keyPrefix, hashSecret } = config;
 
-  const cache = new KeyCache({ ...config.cache, clock });
-  const verifier = createKeyVerifier({ db, cache, clock, keyPrefix, hashSecret });
+  const cache = new KeyCache({ ...config.cache, clock, metrics });
+  const verifier = createKeyVerifier({ db, cache, clock, keyPrefix, hashSecret, metrics });
   const keys = createKeyService({
     db, cache, clock, verifier, keyPrefix, hashSecret, maxKeysPerUser: config.limits.maxKeysPerUser,
     defaultRateLimit: config.limits.rateLimit,
   });
   const users = createUserService({ db, cache, clock });
   const audit = createAuditService({ db });
-  const usage = createUsageRecorder({ db, clock, logger, flushSeconds: config.usageFlushSeconds });
+  const usage = createUsageRecorder({ db, clock, logger, flushSeconds: config.usageFlushSeconds, metrics });
+  metrics.observe({ cacheEntries: () => cache.size, usagePending: () => usage.pendingRequests() });
 
   // What is started is stopped in reverse order, also when a later start fails.
   const stops: (() => Promise<void>)[] = [];
@@ -88,7 +92,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   let redis: Redis | undefined;
   try {
     if (serving) {
-      const stopFollowing = await followCacheChanges(database, cache, verifier, logger);
+      const stopFollowing = await followCacheChanges(database, cache, verifier, logger, metrics);
       stops.push(() => stopFollowing().catch(() => {}));
       if (config.redisUrl) {
         const connected = (redis = connectRedis(config.redisUrl, logger));
@@ -109,11 +113,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     rateLimiter: createKeyRateLimiter({ redis, defaultPolicy: config.limits.rateLimit }),
     throttle: createFailedAuthThrottle({ redis, policy: config.limits.failedAuth }),
     usage,
+    metrics,
   });
   let closing: Promise<void> | undefined;
   return {
     config, database, db, clock, logger, metrics, cache, verifier, keys, users, audit, usage, redis, authenticate,
     bootstrapAdmin: (email) => bootstrapAdmin({ db, clock, keyPrefix, hashSecret }, email),
+    hasEnabledAdmin: () => adminExists(db),
     close: () => (closing ??= stopAll()),
   };
 }

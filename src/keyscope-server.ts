@@ -13,6 +13,7 @@ import { resolveConfig, type KeyscopeConfig, type KeyscopeConfigInput } from "./
 import { createCore, type Core } from "./core.ts";
 import type { Database } from "./db/client.ts";
 import { openMigratedDatabase } from "./db/open-migrated.ts";
+import { openOperatorSocket, type OperatorSocket } from "./cli/operator-socket.ts";
 import { createApollo } from "./graphql/apollo.ts";
 import { buildKeyscopeSchema } from "./graphql/build-schema.ts";
 import { createManagementResolvers } from "./graphql/management-resolvers.ts";
@@ -20,11 +21,13 @@ import { proxyTrust } from "./http/client-address.ts";
 import { createConsoleRoute } from "./http/console-route.ts";
 import { createGraphQLRoute } from "./http/graphql-route.ts";
 import { healthRoutes } from "./http/health-routes.ts";
-import { createHttpServer } from "./http/server.ts";
+import { createMetricsServer, metricsRoute } from "./http/metrics-route.ts";
+import { createHttpServer, type Route } from "./http/server.ts";
 import type { KeyService } from "./keys/key-service.ts";
 import type { UsageRecorder } from "./limits/usage-recorder.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { noopMetrics, type Metrics } from "./metrics.ts";
+import { createPrometheusMetrics } from "./prometheus-metrics.ts";
 import type { UserService } from "./users/user-service.ts";
 
 export interface KeyscopeServerOptions extends KeyscopeConfigInput {
@@ -47,12 +50,13 @@ export interface KeyscopeServerOptions extends KeyscopeConfigInput {
   logger?: Logger;
   /** @default the system clock */
   clock?: Clock;
-  /** @default noopMetrics */
+  /** @default Prometheus metrics of this server alone (prometheus-metrics.ts); none with `metricsEnabled: false` */
   metrics?: Metrics;
 }
 
 export interface KeyscopeServer {
-  listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>;
+  /** Also starts the metrics port when `metricsPort` is set (`metricsUrl`). */
+  listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number; metricsUrl?: string }>;
   /** Stops accepting requests, finishes those in flight, closes the database. */
   close(): Promise<void>;
   /** The services and the request path's auth, for those who want them. */
@@ -70,6 +74,9 @@ export interface KeyscopeServer {
   readonly usage: UsageRecorder;
   readonly redis: Redis | undefined;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The operator CLI's socket in the embedded data directory (none on PostgreSQL or in memory). */
+  readonly operatorSocket: OperatorSocket | undefined;
 }
 
 /**
@@ -79,7 +86,7 @@ export interface KeyscopeServer {
 export async function createKeyscopeServer(options: KeyscopeServerOptions = {}): Promise<KeyscopeServer> {
   const config = resolveConfig(options);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = options.metrics ?? noopMetrics;
+  const metrics = !config.metricsEnabled ? noopMetrics : (options.metrics ?? createPrometheusMetrics());
   let core: Core | undefined;
   // Built first: a bad @requiresKey stops start-up before the database is opened or migrated.
   const schema = buildKeyscopeSchema({
@@ -92,19 +99,23 @@ export async function createKeyscopeServer(options: KeyscopeServerOptions = {}):
     },
   });
   const database = await openMigratedDatabase(config, "server");
+  let operatorSocket: OperatorSocket | undefined;
   try {
     core = await createCore({ database, config, clock: options.clock, logger, metrics });
-    return await serve(core, schema, options);
+    // Beside the embedded database on disk: the CLI cannot open it while this server holds it.
+    if (!config.databaseUrl && config.dataDir !== "memory://") operatorSocket = await openOperatorSocket(core, config.dataDir);
+    return await serve(core, schema, options, operatorSocket);
   } catch (error) {
+    await operatorSocket?.close().catch(() => {});
     await core?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }
 }
 
-/** The doors on the core: Apollo behind the GraphQL route, health routes, the console, one HTTP server. */
-async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerOptions): Promise<KeyscopeServer> {
-  const { config, logger, database, usage } = core;
+/** The doors on the core: Apollo behind the GraphQL route, health routes, the console, metrics, one HTTP server. */
+async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerOptions, operatorSocket: OperatorSocket | undefined): Promise<KeyscopeServer> {
+  const { config, logger, database, usage, metrics } = core;
   const extend = options.context;
   if (config.trustProxyHops > 0 && config.trustedProxies.length === 0) {
     logger.warn("KEYSCOPE_TRUST_PROXY_HOPS without KEYSCOPE_TRUSTED_PROXIES believes X-Forwarded-For from any peer: a client that reaches Keyscope directly chooses its own address");
@@ -118,8 +129,16 @@ async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerO
     const { presented: _, ...visible } = request;
     return { ...(await extend({ request: config.hideCredentials ? visible : request, auth })), auth };
   };
+  // /metrics on the public port, unless it has a port of its own.
+  const exposition = metrics.exposition;
+  const metricsServer = exposition && config.metricsPort !== undefined ? createMetricsServer(exposition) : undefined;
+  const routes: Route[] = [
+    ...healthRoutes(database.ping),
+    ...(config.console ? [createConsoleRoute()] : []),
+    ...(exposition && !metricsServer ? [metricsRoute(exposition)] : []),
+  ];
   const httpServer = createHttpServer({
-    routes: [...healthRoutes(database.ping), ...(config.console ? [createConsoleRoute()] : [])],
+    routes,
     graphql: createGraphQLRoute({
       apollo,
       context,
@@ -131,29 +150,42 @@ async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerO
     }),
     logger,
     limits: config.http,
+    metrics,
   });
 
   let closing: Promise<void> | undefined;
   return {
-    core, config, schema, apollo, httpServer, database, logger,
+    core, config, schema, apollo, httpServer, database, logger, metrics, operatorSocket,
     keys: core.keys, users: core.users, audit: core.audit, cache: core.cache, verifier: core.verifier, usage, redis: core.redis,
-    listen: ({ port = config.port, host = config.host } = {}) =>
-      new Promise((resolve, reject) => {
-        httpServer.once("error", reject);
-        httpServer.listen(port, host, () => {
-          const address = httpServer.address() as AddressInfo;
-          const shownHost = host && host !== "0.0.0.0" && host !== "::" ? host : "localhost";
-          resolve({ url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}/graphql`, port: address.port });
-        });
-      }),
+    async listen({ port = config.port, host = config.host } = {}) {
+      const { url, port: bound } = await listenOn(httpServer, port, host, "/graphql");
+      if (!metricsServer) return { url, port: bound };
+      const metricsUrl = (await listenOn(metricsServer, config.metricsPort!, host, "/metrics")).url;
+      return { url, port: bound, metricsUrl };
+    },
     close: () =>
       (closing ??= (async () => {
+        await operatorSocket?.close(); // commands in flight finish first
+        if (metricsServer) await drain(metricsServer);
         await drain(httpServer);
         await apollo.stop();
         await core.close(); // every count of the drained requests is written
         await database.close();
       })()),
   };
+}
+
+/** Listens and names what it serves at `path`. */
+function listenOn(server: Server, port: number, host: string | undefined, path: string): Promise<{ url: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address() as AddressInfo;
+      const shownHost = host && host !== "0.0.0.0" && host !== "::" ? host : "localhost";
+      resolve({ url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${address.port}${path}`, port: address.port });
+    });
+  });
 }
 
 /** Stops accepting, lets requests in flight finish (10 s at most), then resolves. */

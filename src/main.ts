@@ -1,15 +1,23 @@
 // npm start: read config → open database → migrate → build server → listen; drain on SIGTERM.
 import { ConfigError, loadConfig } from "./config.ts";
+import { OperatorSocketError } from "./cli/operator-socket.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
 import { serializeError } from "./error-serializer.ts";
 import { exampleResolvers, exampleTypeDefs } from "./example/catalogue.ts";
 import { createKeyscopeServer } from "./keyscope-server.ts";
 
+/** What a first run needs to hear; the command works while this server runs. */
+const FIRST_ADMIN_HINT =
+  "No admin yet. Create the first one from another terminal, in this directory and with the same environment " +
+  "(the server keeps running): npx keyscope bootstrap --email you@example.com";
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const app = await createKeyscopeServer({ ...config, typeDefs: exampleTypeDefs, resolvers: exampleResolvers });
-  const { url } = await app.listen();
-  app.logger.info({ url, database: app.database.kind }, `Keyscope is listening at ${url}`);
+  const needsAdmin = !(await app.core.hasEnabledAdmin());
+  const { url, metricsUrl } = await app.listen();
+  app.logger.info({ url, database: app.database.kind, ...(metricsUrl ? { metricsUrl } : {}) }, `Keyscope is listening at ${url}`);
+  if (needsAdmin) app.logger.info(FIRST_ADMIN_HINT);
 
   const stop = (signal: string) => {
     app.logger.info({ signal }, "stopping: draining requests");
@@ -27,7 +35,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // Expected start-up refusals get their message alone; anything else its stack too, without SQL values.
-  const expected = error instanceof ConfigError || error instanceof DataDirLockedError || (error as Error).name === "DirectiveError";
+  const expected = error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof OperatorSocketError || (error as Error).name === "DirectiveError";
   const { message, stack } = serializeError(error) as { message?: string; stack?: string };
   process.stderr.write(`keyscope: ${expected ? message : stack ?? String(error)}\n`);
   process.exit(1);

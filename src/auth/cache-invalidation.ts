@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database, Db } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
+import { noopMetrics, type Metrics } from "../metrics.ts";
 import type { KeyCache } from "./key-cache.ts";
 import type { KeyVerifier } from "./verify-key.ts";
 
@@ -21,10 +22,17 @@ export async function announceChange(tx: Db, change: CacheChange): Promise<void>
  * Listens for changes made by any instance (this one included) and evicts them. A lost
  * notification costs at most the cache lifetime: entries expire anyway.
  */
-export async function followCacheChanges(database: Database, cache: KeyCache, verifier: Pick<KeyVerifier, "forgetImportedKeys">, logger: Logger) {
+export async function followCacheChanges(
+  database: Database,
+  cache: KeyCache,
+  verifier: Pick<KeyVerifier, "forgetImportedKeys">,
+  logger: Logger,
+  metrics: Pick<Metrics, "cacheChangeHeard"> = noopMetrics,
+) {
   return database.listen(CHANNEL, (payload) => {
     try {
       const change = JSON.parse(payload) as CacheChange;
+      metrics.cacheChangeHeard("userId" in change ? "user" : "key");
       if ("userId" in change) cache.evictUser(change.userId);
       else {
         cache.evictKey(change.keyId);

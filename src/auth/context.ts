@@ -4,6 +4,7 @@ import { readPresentedKey, type KeyCarrier, type PresentedKey } from "../http/re
 import type { FailedAuthThrottle } from "../limits/failed-auth-throttle.ts";
 import type { KeyRateLimiter, RateDecision } from "../limits/rate-limit.ts";
 import type { UsageRecorder } from "../limits/usage-recorder.ts";
+import { noopMetrics, type Metrics } from "../metrics.ts";
 import type { AuthenticatedKey } from "./credential.ts";
 import { KeyStoreUnavailableError, type KeyVerifier, type Verification } from "./verify-key.ts";
 
@@ -41,6 +42,8 @@ export interface ContextOptions {
   throttle?: FailedAuthThrottle | undefined;
   /** Counts requests refused by the rate limit here; the rest in `finishRequest`. */
   usage?: UsageRecorder | undefined;
+  /** Counts requests without a key, keys refused at the door, and 429s (the verifier counts the rest). @default noopMetrics */
+  metrics?: Pick<Metrics, "keyChecked" | "rateLimited" | "throttled">;
 }
 
 /**
@@ -49,25 +52,35 @@ export interface ContextOptions {
  * is fine here (guarded fields refuse it one by one).
  */
 export function createAuthResolver(options: ContextOptions): (request: KeyRequest) => Promise<Auth> {
-  const { verifier, rateLimiter, throttle, usage } = options;
+  const { verifier, rateLimiter, throttle, usage, metrics = noopMetrics } = options;
   const keySources: KeySources = withDefaults(defaultConfig.keySources, options.keySources);
   return async (request) => {
     const address = request.clientAddress;
     const presented = request.presented ?? readPresentedKey(request, keySources);
-    if (presented.kind === "none") return { key: null, clientAddress: address, rateLimit: null, refusals: 0 };
+    if (presented.kind === "none") {
+      metrics.keyChecked("KEY_MISSING", "none");
+      return { key: null, clientAddress: address, rateLimit: null, refusals: 0 };
+    }
     if (throttle && address && throttle.isSuspect(address)) {
       const wait = await throttle.retryAfter(address);
-      if (wait > 0) throw tooManyFailures(wait);
+      if (wait > 0) {
+        metrics.throttled();
+        throw tooManyFailures(wait);
+      }
     }
-    if (presented.kind === "rejected") throw await refusedWithoutIo(presented.reason, throttle, address);
+    if (presented.kind === "rejected") {
+      metrics.keyChecked(presented.reason, "none");
+      throw await refusedWithoutIo(presented.reason, throttle, address);
+    }
     // A key known to the cache is judged without an await; only a miss asks the store.
     const known = verifier.verifyWithoutIo(presented.key, request.connection);
     if (known && !known.ok) throw await refusedWithoutIo(known.reason, throttle, address);
-    const result = known ?? (await verifyCounted(verifier, presented.key, throttle, address));
+    const result = known ?? (await verifyCounted(verifier, presented.key, throttle, address, metrics));
     if (!result.ok) throw keyRejected(result.reason);
     const key = result.key;
     const rateLimit = rateLimiter ? await rateLimiter.consume(key.id, key.rateLimit) : null;
     if (rateLimit && !rateLimit.allowed) {
+      metrics.rateLimited();
       usage?.record(key.id, true);
       throw rateLimited(rateLimit);
     }
@@ -98,11 +111,20 @@ async function refusedWithoutIo(reason: KeyFailureReason, throttle: FailedAuthTh
  * back if the key is valid, or if the store could not answer): simultaneous guesses cannot all
  * slip past the throttle while the first ones are still being looked up.
  */
-async function verifyCounted(verifier: KeyVerifier, key: string, throttle: FailedAuthThrottle | undefined, address: string | null): Promise<Verification> {
+async function verifyCounted(
+  verifier: KeyVerifier,
+  key: string,
+  throttle: FailedAuthThrottle | undefined,
+  address: string | null,
+  metrics: Pick<Metrics, "throttled">,
+): Promise<Verification> {
   const counted = throttle && address ? { throttle, address } : undefined;
   if (counted) {
     const wait = await counted.throttle.reserve(counted.address);
-    if (wait > 0) throw tooManyFailures(wait);
+    if (wait > 0) {
+      metrics.throttled();
+      throw tooManyFailures(wait);
+    }
   }
   let result: Verification;
   try {

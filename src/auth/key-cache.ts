@@ -1,6 +1,7 @@
 import { LRUCache } from "lru-cache";
 import { systemClock, type Clock } from "../clock.ts";
 import { defaultConfig, withDefaults } from "../config.ts";
+import { noopMetrics, type Metrics } from "../metrics.ts";
 import type { Credential } from "./credential.ts";
 
 export interface KeyCacheOptions {
@@ -10,6 +11,8 @@ export interface KeyCacheOptions {
   maxEntries?: number;
   /** @default systemClock */
   clock?: Clock;
+  /** Told of entries leaving the cache. @default noopMetrics */
+  metrics?: Pick<Metrics, "cacheEvicted">;
 }
 
 /** A cached credential and the moment it stops being served (until an outage). */
@@ -29,13 +32,24 @@ export class KeyCache {
   readonly #entries: LRUCache<string, CacheEntry>;
   readonly #ttlMs: number;
   readonly #clock: Clock;
+  readonly #metrics: Pick<Metrics, "cacheEvicted">;
   #generation = 0;
 
   constructor(options: KeyCacheOptions = {}) {
     const { ttlSeconds, maxEntries } = withDefaults(defaultConfig.cache, options);
-    this.#entries = new LRUCache({ max: maxEntries });
+    const metrics = (this.#metrics = options.metrics ?? noopMetrics);
+    // Called only when an entry leaves: never on a read.
+    this.#entries = new LRUCache({ max: maxEntries, disposeAfter: (_entry, _hash, reason) => {
+        if (reason === "evict") metrics.cacheEvicted("size", 1);
+      },
+    });
     this.#ttlMs = ttlSeconds * 1000;
     this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Entries held, fresh or stale. */
+  get size(): number {
+    return this.#entries.size;
   }
 
   /** How long an entry is served after it was read from the database. */
@@ -84,6 +98,7 @@ export class KeyCache {
 
   clear(): void {
     this.#generation++;
+    this.#metrics.cacheEvicted("change", this.#entries.size);
     this.#entries.clear();
   }
 
@@ -93,5 +108,6 @@ export class KeyCache {
     this.#generation++;
     const doomed = [...this.#entries.entries()].filter(([, entry]) => matches(entry.credential));
     for (const [hash] of doomed) this.#entries.delete(hash);
+    if (doomed.length > 0) this.#metrics.cacheEvicted("change", doomed.length);
   }
 }

@@ -4,6 +4,7 @@ import type { Db } from "../db/client.ts";
 import { findCredentialByHash, liveImportedSecrets } from "../keys/key-repository.ts";
 import { classifyKey, hashKey } from "../keys/key-format.ts";
 import type { KeyFailureReason } from "../errors.ts";
+import { noopMetrics, type KeyCheckSource, type Metrics } from "../metrics.ts";
 import { ADMIN_SCOPE, type AuthenticatedKey, type Credential } from "./credential.ts";
 import type { CacheEntry, KeyCache } from "./key-cache.ts";
 
@@ -28,6 +29,8 @@ export interface KeyVerifierOptions {
   hashSecret?: string | undefined;
   /** How long the answer to "do imported keys exist?" is trusted. @default the cache's lifetime */
   cacheTtlSeconds?: number;
+  /** Told of each answer and what decided it, and of each database look-up's time. @default noopMetrics */
+  metrics?: Pick<Metrics, "keyChecked" | "keyLookedUp">;
 }
 
 export interface KeyVerifier {
@@ -51,7 +54,7 @@ interface Remembered {
 
 /** Checks a presented key: format and checksum first (no I/O), then cache, then database. */
 export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
-  const { db, cache, clock = systemClock, keyPrefix = defaultConfig.keyPrefix, hashSecret } = options;
+  const { db, cache, clock = systemClock, keyPrefix = defaultConfig.keyPrefix, hashSecret, metrics = noopMetrics } = options;
   // Trusted as long as a cached key: the same bound on how late another instance's change is seen.
   const importedTtlMs = (options.cacheTtlSeconds ?? cache.ttlSeconds) * 1000;
   let imported: { exists: boolean; until: number } | undefined;
@@ -68,16 +71,25 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     return exist;
   }
 
-  async function lookUp(hash: string): Promise<Credential | null> {
+  /** The answer, counted with what decided it. */
+  function counted(verification: Verification, source: KeyCheckSource): Verification {
+    metrics.keyChecked(verification.ok ? "OK" : verification.reason, source);
+    return verification;
+  }
+
+  /** The credential for `hash` and where it came from. */
+  async function lookUp(hash: string): Promise<{ credential: Credential | null; source: KeyCheckSource }> {
     const cached = cache.get(hash);
-    if (cached) return cached;
+    if (cached) return { credential: cached, source: "cache" };
+    const started = performance.now();
     try {
       const credential = await findCredentialByHash(db, hash);
+      metrics.keyLookedUp((performance.now() - started) / 1000);
       if (credential) cache.set(hash, credential);
-      return credential;
+      return { credential, source: "database" };
     } catch (error) {
       const stale = cache.getEvenIfStale(hash);
-      if (stale) return stale;
+      if (stale) return { credential: stale, source: "stale_cache" };
       throw new KeyStoreUnavailableError("The key store could not be reached", { cause: error });
     }
   }
@@ -87,30 +99,38 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
       const now = clock.now();
       const last = connection && byConnection.get(connection);
       if (last && last.presented === presented && cache.isCurrent(last.entry, last.generation, now)) {
-        return judge(last.entry.credential, now);
+        return counted(judge(last.entry.credential, now), "connection");
       }
       const shape = classifyKey(presented, keyPrefix);
-      if (shape.kind === "malformed") return { ok: false, reason: "KEY_MALFORMED" };
+      if (shape.kind === "malformed") return counted(MALFORMED, "none");
       if (shape.kind === "imported") return undefined; // needs "do imported keys exist?"
       const generation = cache.generation;
       const entry = cache.getEntry(hashKey(presented, hashSecret), now);
       if (!entry) return undefined;
       if (connection) byConnection.set(connection, { presented, entry, generation });
-      return judge(entry.credential, now);
+      return counted(judge(entry.credential, now), "cache");
     },
     async verify(presented) {
       const shape = classifyKey(presented, keyPrefix);
-      if (shape.kind === "malformed") return { ok: false, reason: "KEY_MALFORMED" };
-      if (shape.kind === "imported" && !(await anyImportedKeys())) return { ok: false, reason: "KEY_MALFORMED" };
-      const credential = await lookUp(hashKey(presented, hashSecret));
-      if (!credential) return { ok: false, reason: "KEY_INVALID" };
-      return judge(credential, clock.now());
+      if (shape.kind === "malformed") return counted(MALFORMED, "none");
+      try {
+        if (shape.kind === "imported" && !(await anyImportedKeys())) return counted(MALFORMED, "none");
+        const { credential, source } = await lookUp(hashKey(presented, hashSecret));
+        if (!credential) return counted(INVALID, source);
+        return counted(judge(credential, clock.now()), source);
+      } catch (error) {
+        if (error instanceof KeyStoreUnavailableError) metrics.keyChecked("KEY_STORE_UNAVAILABLE", "database");
+        throw error;
+      }
     },
     forgetImportedKeys() {
       imported = undefined;
     },
   };
 }
+
+const MALFORMED: Verification = Object.freeze({ ok: false, reason: "KEY_MALFORMED" });
+const INVALID: Verification = Object.freeze({ ok: false, reason: "KEY_INVALID" });
 
 /** Whether a credential works at `now`. Pure: the cache holds facts, time is applied here. */
 export function judge(credential: Credential, now: number): Verification {

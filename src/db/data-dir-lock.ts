@@ -36,6 +36,12 @@ export function lockDataDir(dataDir: string, holder: string): ReleaseLock {
   throw new DataDirLockedError(`Could not lock the data directory ${dataDir}; another process keeps taking it.`);
 }
 
+/** The live process holding `dataDir`, if any (a lock left by a dead process does not count). */
+export function liveLockHolder(dataDir: string): { pid: number; holder: string } | undefined {
+  const holder = readHolder(join(dataDir, LOCK_FILE));
+  return holder && isAlive(holder.pid) ? holder : undefined;
+}
+
 function readHolder(path: string): { pid: number; holder: string } | undefined {
   try {
     const parsed = JSON.parse(readFileSync(path, "utf8")) as { pid?: unknown; holder?: unknown };

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { defaultConfig, type HttpLimits } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import { noopMetrics, type Metrics } from "../metrics.ts";
 import { SECURITY_HEADERS, sendJson, setHeaders } from "./respond.ts";
 
 /** One path the server answers, and its handler. */
@@ -21,6 +22,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Timeouts and the connection cap. @default defaultConfig.http */
   limits?: HttpLimits;
+  /** Told of each answered request's status and time. @default noopMetrics */
+  metrics?: Pick<Metrics, "httpRequest">;
 }
 
 /**
@@ -30,7 +33,7 @@ export interface HttpServerOptions {
  * `requestTimeoutMs` get 408 and a closed connection; beyond `maxConnections`, node closes new
  * connections at once.
  */
-export function createHttpServer({ routes, graphql, logger, limits = defaultConfig.http }: HttpServerOptions): Server {
+export function createHttpServer({ routes, graphql, logger, limits = defaultConfig.http, metrics = noopMetrics }: HttpServerOptions): Server {
   const table = [graphql, ...routes];
   const notFound: Route = {
     path: "",
@@ -59,8 +62,10 @@ export function createHttpServer({ routes, graphql, logger, limits = defaultConf
           } else res.end();
         })
         .finally(() => {
+          const ms = performance.now() - started;
+          metrics.httpRequest(res.statusCode, ms / 1000);
           // Only the path is logged: a query string may carry a key.
-          logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request");
+          logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms) }, "request");
         });
     },
   );

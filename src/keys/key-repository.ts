@@ -207,3 +207,9 @@ export async function secretHashExists(db: Db, hash: string): Promise<boolean> {
   const [row] = await db.select({ id: keySecrets.id }).from(keySecrets).where(eq(keySecrets.hash, hash)).limit(1);
   return row !== undefined;
 }
+
+/** The key a secret (current, or kept after a rotation) belongs to. */
+export async function findKeyIdBySecretHash(db: Db, hash: string): Promise<string | undefined> {
+  const [row] = await db.select({ keyId: keySecrets.keyId }).from(keySecrets).where(eq(keySecrets.hash, hash)).limit(1);
+  return row?.keyId;
+}

@@ -9,10 +9,10 @@ import { defaultConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { ApiKeyRow, UserRow } from "../db/schema/index.ts";
 import { checkId, checkListSize, checkPage, createdAtCursor, toConnection, type Connection } from "../pagination.ts";
-import { InputError } from "../errors.ts";
+import { InputError, NotFoundError } from "../errors.ts";
 import type { RateLimitPolicy } from "../limits/rate-limit.ts";
 import { findUserById, findUserForUpdate } from "../users/user-repository.ts";
-import { generateKey, hashKey, keyStart } from "./key-format.ts";
+import { classifyKey, generateKey, hashKey, isValidImportedValue, keyStart } from "./key-format.ts";
 import {
   checkClientType, checkDescription, checkExpiry, checkImportedValue, checkName, checkRateLimit, checkScopes, type RateLimitInput,
 } from "./key-input.ts";
@@ -22,7 +22,7 @@ import {
 } from "./key-permissions.ts";
 import { rateLimitOfRow } from "./key-powers.ts";
 import {
-  countLiveKeys, findKeyById, findKeyForUpdate, hasLiveImportedSecret, insertKey, listKeysOfUserWithStatus, pageKeys, replaceSecret,
+  countLiveKeys, findKeyById, findKeyForUpdate, findKeyIdBySecretHash, hasLiveImportedSecret, insertKey, listKeysOfUserWithStatus, pageKeys, replaceSecret,
   secretHashExists, updateKey, type KeyListFilter, type KeyStatusFilter,
 } from "./key-repository.ts";
 
@@ -78,6 +78,14 @@ export interface UpdateKeyInput {
 export interface IssuedKey {
   apiKey: ApiKeyRow;
   secret: string;
+}
+
+/** A key revoked from its secret, with its owner. */
+export interface RevokedBySecret {
+  apiKey: ApiKeyRow;
+  owner: UserRow;
+  /** It was revoked before (nothing changed this time). */
+  alreadyRevoked: boolean;
 }
 
 /** The longest grace period a rotation may leave the old secret. */
@@ -180,6 +188,16 @@ export function createKeyService(options: KeyServiceOptions) {
     return listKeysOfUserWithStatus(db, userId, status, clock.now(), checkListSize("last", last));
   }
 
+  async function revoke(tx: Db, principal: Principal, key: ApiKeyRow): Promise<ApiKeyRow> {
+    const revokedAt = new Date(clock.now());
+    const row = await updateKey(tx, key.id, { revokedAt });
+    await recordAuditEvent(tx, {
+      action: "key.revoked", actor: principal, targetKeyId: key.id, targetUserId: key.userId,
+      changes: { revokedAt: { from: null, to: revokedAt.toISOString() } },
+    });
+    return row;
+  }
+
   return {
     /** createApiKey: your own key within your powers, or (admins and the CLI) anyone's. */
     async createKey(principal: Principal, input: CreateKeyInput): Promise<IssuedKey> {
@@ -240,20 +258,31 @@ export function createKeyService(options: KeyServiceOptions) {
 
     /** Final and idempotent: revoking a revoked key returns it unchanged. */
     async revokeKey(principal: Principal, id: string): Promise<ApiKeyRow> {
-      return changeKey(
+      return changeKey(principal, id, (tx, key) => revoke(tx, principal, key), "unchanged");
+    },
+
+    /**
+     * A leaked secret's key, found by the secret's hash as the verifier finds it, revoked (admins
+     * and the CLI). An old secret kept after a rotation revokes its key too. The secret is never
+     * stored, logged or returned.
+     */
+    async revokeKeyBySecret(principal: Principal, secret: string): Promise<RevokedBySecret> {
+      checkAdmin(principal);
+      checkSecretShape(secret, keyPrefix);
+      const keyId = await findKeyIdBySecretHash(db, hashKey(secret, hashSecret));
+      if (!keyId) throw new NotFoundError(SECRET_NOT_FOUND);
+      let revokedNow = false;
+      const apiKey = await changeKey(
         principal,
-        id,
-        async (tx, key) => {
-          const revokedAt = new Date(clock.now());
-          const row = await updateKey(tx, key.id, { revokedAt });
-          await recordAuditEvent(tx, {
-            action: "key.revoked", actor: principal, targetKeyId: key.id, targetUserId: key.userId,
-            changes: { revokedAt: { from: null, to: revokedAt.toISOString() } },
-          });
-          return row;
+        keyId,
+        (tx, key) => {
+          revokedNow = true;
+          return revoke(tx, principal, key);
         },
         "unchanged",
       );
+      const owner = (await findUserById(db, apiKey.userId))!;
+      return { apiKey, owner, alreadyRevoked: !revokedNow };
     },
 
     /** apiKey(id): yours, or anyone's for admins; otherwise NotFound, as for an unknown id. */
@@ -290,6 +319,21 @@ export function createKeyService(options: KeyServiceOptions) {
       return toConnection(rows, page.first, total, createdAtCursor.encode);
     },
   };
+}
+
+const SECRET_NOT_FOUND =
+  "No key has this secret: it was never issued here, or belongs to another Keyscope " +
+  "(a command line that opens the database itself needs the server's KEYSCOPE_HASH_SECRET).";
+
+/** Refuses, before any look-up, a string that cannot be a key of this server. */
+function checkSecretShape(secret: string, keyPrefix: string): void {
+  if (classifyKey(secret, keyPrefix).kind !== "malformed") return;
+  throw new InputError(
+    "secret",
+    secret.startsWith(`${keyPrefix}_`)
+      ? `This begins with '${keyPrefix}_' but is not a valid key (its length, characters or checksum are wrong): check that it was copied whole.`
+      : `This is not a key: neither a Keyscope key ('${keyPrefix}_…') nor an imported key's value (16 to 256 characters without blanks).`,
+  );
 }
 
 function checkSettings(input: KeySettingsInput, now: number) {

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.ts";
 import type { Db } from "../db/client.ts";
 import { keyUsage } from "../db/schema/index.ts";
 import type { Logger } from "../logger.ts";
+import { noopMetrics, type Metrics } from "../metrics.ts";
 
 export interface UsageRecorderOptions {
   db: Db;
@@ -10,6 +11,8 @@ export interface UsageRecorderOptions {
   logger: Logger;
   /** @default 5 */
   flushSeconds: number;
+  /** Told of each flush that had something to write. @default noopMetrics */
+  metrics?: Pick<Metrics, "usageFlushed">;
 }
 
 const HOUR = 3_600_000;
@@ -35,7 +38,7 @@ export type UsageRecorder = ReturnType<typeof createUsageRecorder>;
  * next flush; `stop()` flushes what is left.
  */
 export function createUsageRecorder(options: UsageRecorderOptions) {
-  const { db, clock, logger } = options;
+  const { db, clock, logger, metrics = noopMetrics } = options;
   /** Hour start (ms) → that hour's counts: no string is built per request. */
   let pending = new Map<number, HourCounts>();
   // The hour being counted now: most requests find their counts with one look-up.
@@ -77,9 +80,13 @@ export function createUsageRecorder(options: UsageRecorderOptions) {
       const batch = pending;
       pending = new Map();
       current = undefined;
+      const started = performance.now();
+      const rows = rowCount(batch);
       try {
         await write(batch);
+        metrics.usageFlushed({ seconds: (performance.now() - started) / 1000, rows, ok: true });
       } catch (error) {
+        metrics.usageFlushed({ seconds: (performance.now() - started) / 1000, rows, ok: false });
         // Not one count is lost: put them back for the next flush.
         for (const { start, keys } of batch.values()) for (const [keyId, counts] of keys) add(hourCounts(start), keyId, counts);
         logger.warn({ err: error }, "usage flush failed; will retry");
@@ -114,6 +121,12 @@ export function createUsageRecorder(options: UsageRecorderOptions) {
       if (now > counts.lastUsedAt) counts.lastUsedAt = now;
     },
     flush: flushNow,
+    /** Requests counted and not yet written (read when metrics are scraped). */
+    pendingRequests(): number {
+      let total = 0;
+      for (const { keys } of pending.values()) for (const counts of keys.values()) total += counts.requests;
+      return total;
+    },
     start(): void {
       timer ??= setInterval(() => void flushNow(), options.flushSeconds * 1000);
       timer.unref();
@@ -126,6 +139,12 @@ export function createUsageRecorder(options: UsageRecorderOptions) {
       if (pending.size > 0) await flushNow();
     },
   };
+}
+
+function rowCount(batch: Map<number, HourCounts>): number {
+  let rows = 0;
+  for (const { keys } of batch.values()) rows += keys.size;
+  return rows;
 }
 
 /** Each key's latest request in the batch, for api_keys.last_used_at. */

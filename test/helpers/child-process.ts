@@ -31,9 +31,13 @@ export interface RunningNode {
 
 const running = new Set<RunningNode>();
 
-/** `node <args>` in the project root with exactly `env`. Kill it, or call `killAll()` in afterEach. */
-export function spawnNode(args: string[], env: Record<string, string>): RunningNode {
-  const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * `node <args>` in the project root with exactly `env`, and `input` (if given) as its whole
+ * standard input. Kill it, or call `killAll()` in afterEach.
+ */
+export function spawnNode(args: string[], env: Record<string, string>, input?: string): RunningNode {
+  const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+  if (input !== undefined) child.stdin!.on("error", () => {}).end(input); // a child may exit before reading it
   let out = "";
   let err = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
@@ -96,9 +100,9 @@ export function spawnNode(args: string[], env: Record<string, string>): RunningN
   return handle;
 }
 
-/** Runs `node <args>` to the end (killed after `ms`). */
-export function runNode(args: string[], env: Record<string, string>, ms = 30_000): Promise<Exit> {
-  return spawnNode(args, env).exited(ms);
+/** Runs `node <args>` to the end (killed after `ms`), with `input` as its standard input. */
+export function runNode(args: string[], env: Record<string, string>, ms = 30_000, input?: string): Promise<Exit> {
+  return spawnNode(args, env, input).exited(ms);
 }
 
 /** Kills every child spawned here that is still running (for afterEach). */

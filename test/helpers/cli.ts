@@ -3,9 +3,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { expect } from "vitest";
 import { runCli } from "../../src/cli/main.ts";
+import { openDatabase } from "../../src/db/client.ts";
 import { createKeyscopeServer, type KeyscopeServer, type KeyscopeServerOptions } from "../../src/keyscope-server.ts";
 import { createLogger } from "../../src/logger.ts";
 import { minimalEnv, runNode, type Exit } from "./child-process.ts";
@@ -19,10 +20,11 @@ export interface CliRun {
 }
 
 /**
- * runCli in this process with exactly `env` (as minimalEnv builds a child's), its output
- * collected: what `keyscope <argv>` would exit with and print.
+ * runCli in this process with exactly `env` (as minimalEnv builds a child's) and `stdin` (if
+ * given) as its whole standard input, its output collected: what `keyscope <argv>` would exit
+ * with and print.
  */
-export async function cli(argv: string[], env: Record<string, string>): Promise<CliRun & { code: number }> {
+export async function cli(argv: string[], env: Record<string, string>, stdin?: string): Promise<CliRun & { code: number }> {
   const collected = { stdout: "", stderr: "" };
   const sink = (name: keyof typeof collected) =>
     new Writable({
@@ -31,7 +33,8 @@ export async function cli(argv: string[], env: Record<string, string>): Promise<
         done();
       },
     });
-  const code = await runCli(argv, minimalEnv(env), sink("stdout"), sink("stderr"));
+  const input = stdin === undefined ? undefined : Readable.from([Buffer.from(stdin)]);
+  const code = await runCli(argv, minimalEnv(env), sink("stdout"), sink("stderr"), input);
   return { code, ...collected };
 }
 
@@ -54,9 +57,9 @@ export function expectRefused(run: CliRun, message: RegExp): void {
   expect(run.stderr, "an expected refusal, not a crash").not.toMatch(/\n\s+at /);
 }
 
-/** `node bin/keyscope.js <args>` as a real process, as `npx keyscope` runs it. */
-export function keyscope(args: string[], env: Record<string, string>, ms?: number): Promise<Exit> {
-  return runNode(["bin/keyscope.js", ...args], minimalEnv(env), ms);
+/** `node bin/keyscope.js <args>` as a real process, as `npx keyscope` runs it, `stdin` its standard input. */
+export function keyscope(args: string[], env: Record<string, string>, stdin?: string, ms?: number): Promise<Exit> {
+  return runNode(["bin/keyscope.js", ...args], minimalEnv(env), ms, stdin);
 }
 
 /** A database, as the CLI (env) and a server or this test (options) name it. */
@@ -93,4 +96,19 @@ export async function withServer<T>(options: KeyscopeServerOptions, work: (url: 
   } finally {
     await app.close();
   }
+}
+
+/**
+ * A migrated, never bootstrapped PGlite directory to copy (cpSync) for each test: creating one
+ * costs seconds (initdb), copying it does not. Remove it when done.
+ */
+export async function migratedTemplate(prefix: string): Promise<string> {
+  const template = await mkdtemp(join(tmpdir(), prefix));
+  const database = await openDatabase({ dataDir: template });
+  try {
+    await database.migrate();
+  } finally {
+    await database.close();
+  }
+  return template;
 }

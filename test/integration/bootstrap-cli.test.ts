@@ -1,17 +1,14 @@
 // SPEC §8: `npx keyscope bootstrap` on each database: in this process through runCli, and as a
 // real process (bin/keyscope.js) where the process is the point: a bootstrap on each database,
-// a failure's exit code, and the data directory lock held by another process.
+// a failure's exit code, the data directory held by another process (a server: through its
+// socket; anything else: refused).
 import { cpSync, existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/db/client.ts";
 import { checksum } from "../../src/keys/key-format.ts";
-import { createKeyscopeServer } from "../../src/keyscope-server.ts";
-import { createLogger } from "../../src/logger.ts";
-import { deadPid, killAll } from "../helpers/child-process.ts";
-import { cli, cliTarget, expectRefused, expectSucceeded, keyscope, withServer, type CliRun, type CliTarget } from "../helpers/cli.ts";
+import { deadPid, killAll, minimalEnv, spawnNode } from "../helpers/child-process.ts";
+import { cli, cliTarget, expectRefused, expectSucceeded, keyscope, migratedTemplate, withServer, type CliRun, type CliTarget } from "../helpers/cli.ts";
 import { databaseKinds, type DatabaseKind } from "../helpers/databases.ts";
 import { postGraphQL } from "../helpers/http.ts";
 
@@ -28,13 +25,7 @@ const disposals: (() => Promise<void>)[] = [];
 let template: string;
 
 beforeAll(async () => {
-  template = await mkdtemp(join(tmpdir(), "keyscope-cli-template-"));
-  const database = await openDatabase({ dataDir: template });
-  try {
-    await database.migrate();
-  } finally {
-    await database.close();
-  }
+  template = await migratedTemplate("keyscope-cli-template-");
 });
 
 afterAll(() => rm(template, { recursive: true, force: true }));
@@ -169,27 +160,32 @@ describe("keyscope with bad arguments or configuration", () => {
 });
 
 describe("keyscope bootstrap and the embedded data directory lock", () => {
-  // The refusal as a real process: the lock is held by another process (this one).
-  it("refuses while a server holds the data directory, and succeeds once it is closed", async () => {
+  it("while a server holds the data directory: bootstrap goes through its socket, and the key works on that server at once", async () => {
     const dir = await freshDataDir();
-    const app = await createKeyscopeServer({ dataDir: dir, logger: createLogger("silent") });
-    try {
+    await withServer({ dataDir: dir }, async (url) => {
       expect(JSON.parse(await readFile(join(dir, "keyscope.lock"), "utf8"))).toEqual({ pid: process.pid, holder: "server" });
-      const refused = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
-      expectRefused(refused, /The data directory .+ is in use/);
-      expect(refused.stderr).toContain(`The data directory ${dir} is in use by the Keyscope server (pid ${process.pid})`);
-      expect(refused.stderr).toMatch(/Stop it first, or point DATABASE_URL at PostgreSQL/);
-      // The server's lock is untouched by the refused command.
+      // As a real process: the server holding the lock is another process (this one).
+      const output = parseJsonOutput(await keyscope(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir }));
+      expectWellFormedSecret(output.secret, "ks");
+      const res = await postGraphQL(url, { query: ME }, [["x-api-key", output.secret]]);
+      expect(res.json.data.me.user).toEqual({ id: output.userId, email: "a@example.com", role: "ADMIN" });
+      // The server's lock is untouched by the command.
       expect(JSON.parse(await readFile(join(dir, "keyscope.lock"), "utf8"))).toEqual({ pid: process.pid, holder: "server" });
-    } finally {
-      await app.close();
-    }
+      expectRefused(await cli(["bootstrap", "--email", "b@example.com"], { KEYSCOPE_DATA_DIR: dir }), /^keyscope: An admin already exists/);
+    });
     expect(existsSync(join(dir, "keyscope.lock"))).toBe(false);
+    expect(existsSync(join(dir, "keyscope.sock")), "the server removes its socket when it stops").toBe(false);
+  });
 
-    const exit = await cli(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
-    expectSucceeded(exit);
-    expect(parseJsonOutput(exit).secret).toMatch(SECRET);
-    expect(existsSync(join(dir, "keyscope.lock")), "the command releases the lock when it is done").toBe(false);
+  it("refuses while another live process without a socket holds the data directory, naming it", async () => {
+    const dir = await freshDataDir();
+    const holder = spawnNode(["-e", "setInterval(() => {}, 1000)"], minimalEnv());
+    await writeFile(join(dir, "keyscope.lock"), JSON.stringify({ pid: holder.child.pid, holder: "command line" }));
+    const refused = await keyscope(["bootstrap", "--email", "a@example.com", "--json"], { KEYSCOPE_DATA_DIR: dir });
+    expectRefused(refused, /The data directory .+ is in use/);
+    expect(refused.stderr).toContain(`The data directory ${dir} is in use by the Keyscope command line (pid ${holder.child.pid})`);
+    expect(refused.stderr).toMatch(/Stop it first, or point DATABASE_URL at PostgreSQL/);
+    holder.kill();
   });
 
   it("a lock left by a process that is gone does not block, and is cleared", async () => {

@@ -8,8 +8,6 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { apiKeys, type ApiKeyRow } from "../../src/db/schema/index.ts";
-import { createKeyscopeServer } from "../../src/keyscope-server.ts";
-import { createLogger } from "../../src/logger.ts";
 import { killAll } from "../helpers/child-process.ts";
 import { cli, cliTarget, expectRefused, expectSucceeded, keyscope, withServer, type CliRun, type CliTarget } from "../helpers/cli.ts";
 import { databaseKinds } from "../helpers/databases.ts";
@@ -18,7 +16,6 @@ import { expectUnauthenticated } from "../helpers/refusals.ts";
 
 const ME = "{ me { user { email role } apiKey { id } } }";
 const SHA256_HEX = /[0-9a-f]{64}/;
-const LOCKED = /^keyscope: The data directory .+ is in use by the Keyscope server \(pid \d+\)\. Stop it first/;
 
 const me = (url: string, secret: string) => postGraphQL(url, { query: ME }, [["x-api-key", secret]]);
 
@@ -346,31 +343,8 @@ describe.each(databaseKinds)("keyscope operator commands on %s", (kind) => {
     });
   });
 
-  if (kind === "pglite") {
-    it("while a server holds the data directory: every command exits 1 saying it is in use, and changes nothing", async () => {
-      const app = await createKeyscopeServer({ ...target.options, logger: createLogger("silent") });
-      try {
-        const commands = [
-          ["keys", "list", "--email", "alice@example.com"],
-          ["keys", "revoke", alice.phone.id],
-          ["users", "disable", "alice@example.com", "--json"],
-          ["bootstrap", "--email", "third@example.com"],
-        ];
-        for (const argv of commands) {
-          const run = await cli(argv, target.env);
-          expectRefused(run, LOCKED);
-          expect(run.stderr, argv.join(" ")).toContain(`(pid ${process.pid})`);
-        }
-        const exit = await keyscope(["keys", "revoke", alice.phone.id], target.env);
-        expectRefused(exit, LOCKED);
-      } finally {
-        await app.close();
-      }
-      const after = await cli(["keys", "list", "--email", "alice@example.com", "--json"], target.env);
-      expect(after.code, "the CLI works again once the server has stopped").toBe(0);
-      expect(JSON.parse(after.stdout).find((k: { id: string }) => k.id === alice.phone.id).status).toBe("ACTIVE");
-    });
-  } else {
+  // Beside a running embedded server the commands go through its socket: operator-socket.test.ts.
+  if (kind === "postgres") {
     it("PostgreSQL is not locked: the CLI runs while a server uses the same database", async () => {
       await withServer(target.options, async () => {
         const run = await cli(["keys", "list", "--email", "alice@example.com", "--json"], target.env);

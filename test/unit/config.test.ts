@@ -35,6 +35,8 @@ const defaults: KeyscopeConfig = {
   databaseTimeouts: { connectMs: 3000, statementMs: 5000 },
   usageFlushSeconds: 5,
   introspection: true,
+  metricsEnabled: true,
+  metricsPort: undefined,
   console: true,
 };
 
@@ -113,6 +115,8 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS: "1500",
       KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS: "2500",
       KEYSCOPE_USAGE_FLUSH_SECONDS: "2",
+      KEYSCOPE_METRICS: "false",
+      KEYSCOPE_METRICS_PORT: "9464",
       KEYSCOPE_CONSOLE: "false",
     };
     expect(loadConfig(env)).toStrictEqual({
@@ -139,6 +143,8 @@ describe("loadConfig: every variable", () => {
       databaseTimeouts: { connectMs: 1500, statementMs: 2500 },
       usageFlushSeconds: 2,
       introspection: true,
+      metricsEnabled: false,
+      metricsPort: 9464,
       console: false,
     } satisfies KeyscopeConfig);
   });
@@ -194,6 +200,8 @@ describe("loadConfig: every variable", () => {
       { KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS: "100", KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS: "100" },
       { databaseTimeouts: { connectMs: 100, statementMs: 100 } },
     ],
+    ["metrics off", { KEYSCOPE_METRICS: "0" }, { metricsEnabled: false }],
+    ["metrics on their own port", { KEYSCOPE_METRICS_PORT: "9464" }, { metricsPort: 9464 }],
     ["the console switched off", { KEYSCOPE_CONSOLE: "false" }, { console: false }],
     ["the console switched off with 0", { KEYSCOPE_CONSOLE: "0" }, { console: false }],
     ["the console switched on", { KEYSCOPE_CONSOLE: "true" }, { console: true }],
@@ -310,6 +318,9 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_MAX_QUERY_COST", "1000000001"],
   ["KEYSCOPE_MAX_QUERY_COST", "5e3"],
   ["KEYSCOPE_MAX_QUERY_COST", "off"],
+  ["KEYSCOPE_METRICS", "enabled"],
+  ["KEYSCOPE_METRICS_PORT", "65536"],
+  ["KEYSCOPE_METRICS_PORT", "metrics"],
   ["KEYSCOPE_MAX_TOKENS", "99999999999999999999999"],
   ["KEYSCOPE_RATE_LIMIT_REQUESTS", "0"],
   ["KEYSCOPE_RATE_LIMIT_REQUESTS", "ten"],
@@ -545,5 +556,14 @@ describe("resolveConfig", () => {
     expect((error as Error).message).not.toContain("hunter2");
     expect(() => resolveConfig({ hashSecret: "" })).toThrow(ConfigError);
     expect(resolveConfig({ hashSecret: SECRET }).hashSecret).toBe(SECRET);
+  });
+});
+
+describe("resolveConfig: metrics", () => {
+  it("refuses a metrics port equal to the public port, and accepts any other (0: both chosen by the system)", () => {
+    expect(() => resolveConfig({ port: 9464, metricsPort: 9464 })).toThrow(/KEYSCOPE_METRICS_PORT must differ from PORT/);
+    expect(resolveConfig({ port: 4000, metricsPort: 9464 }).metricsPort).toBe(9464);
+    expect(resolveConfig({ port: 0, metricsPort: 0 }).metricsPort).toBe(0);
+    expect(resolveConfig({ metricsEnabled: false }).metricsEnabled).toBe(false);
   });
 });
