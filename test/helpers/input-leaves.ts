@@ -5,9 +5,10 @@ import {
   type GraphQLArgument, type GraphQLField, type GraphQLInputType, type GraphQLNamedType, type GraphQLSchema,
 } from "graphql";
 import { managementTypeDefs } from "../../src/graphql/build-schema.ts";
+import { listSizeTypeDefs } from "../../src/graphql/query-cost.ts";
 import { requiresKeyTypeDefs } from "../../src/graphql/requires-key.ts";
 
-export const managementSchema: GraphQLSchema = buildSchema(`${requiresKeyTypeDefs}\n${managementTypeDefs}`);
+export const managementSchema: GraphQLSchema = buildSchema(`${requiresKeyTypeDefs}\n${listSizeTypeDefs}\n${managementTypeDefs}`);
 
 /** One input position: an argument of a field, or a field inside an argument's input object. */
 export interface InputLeaf {

@@ -133,7 +133,8 @@ describe.each(databaseKinds)("GET /metrics on %s", (kind) => {
   it("guard refusals by reason: wrong client type, missing scope", async () => {
     const { secret } = await issue({ clientType: "mobile", scopes: [] });
     const moved = await delta(server, [refusals("CLIENT_TYPE_NOT_ALLOWED"), refusals("SCOPE_MISSING")], () =>
-      server.query("{ salesReport { revenue } orders { id } }", [apiKey(secret)]),
+      // salesReport needs a backoffice key; a product's supplier needs suppliers:read.
+      server.query('{ salesReport { revenue } product(id: "p1") { supplier { id } } }', [apiKey(secret)]),
     );
     expect(moved).toEqual({ [refusals("CLIENT_TYPE_NOT_ALLOWED")]: 1, [refusals("SCOPE_MISSING")]: 1 });
   });
