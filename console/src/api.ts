@@ -75,11 +75,11 @@ function map<T, U>(result: Result<T>, f: (data: T) => U): Result<U> {
   return result.ok ? { ok: true, data: f(result.data) } : result;
 }
 
-const KEY = `id name description clientType scopes start status active expiresAt createdAt updatedAt lastUsedAt revokedAt
+const KEY = `id name description clientType scopes start status active switchedOffBy expiresAt createdAt updatedAt lastUsedAt revokedAt
   rateLimit { limit windowSeconds }`;
 const USAGE = "start requests rejected";
 const USER = "id email name role clientTypes disabled createdAt";
-const EVENT = "id at action actorUserId actorKeyId targetKeyId targetUserId ip changes";
+const EVENT = "id at action actorKind actorUserId actorKeyId targetKeyId targetUserId ip changes";
 const PAGE_INFO = "pageInfo { hasNextPage endCursor } totalCount";
 
 interface Connection<T> {
@@ -92,7 +92,8 @@ function page<T>(connection: Connection<T>): Page<T> {
   return { nodes: connection.edges.map((e) => e.node), ...connection.pageInfo, totalCount: connection.totalCount };
 }
 
-const ME = `query Me { me { apiKey { ${KEY} } user { ${USER} } } }`;
+const GRANTABLE = "unrestricted scopes clientTypes latestExpiresAt maxRateLimit { limit windowSeconds } defaultRateLimitGrantable";
+const ME = `query Me { me { apiKey { ${KEY} } user { ${USER} } grantable { ${GRANTABLE} } } }`;
 
 /** Who holds `key`: used to sign in (with the pasted key, before anything is stored) and on reload. */
 export async function signInWith(key: string): Promise<Result<Caller>> {

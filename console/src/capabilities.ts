@@ -14,13 +14,17 @@ export interface Capabilities {
 export function capabilitiesOf(caller: Caller): Capabilities {
   const scopes = caller.apiKey.scopes;
   const self = scopes.includes(SELF_SCOPE);
-  const admin = scopes.includes(ADMIN_SCOPE) && caller.user.role === "ADMIN";
+  // The server says whether the key has admin power (keys:admin on an ADMIN's key, read afresh).
+  const admin = caller.grantable.unrestricted;
   const summary: string[] = [];
   if (admin) summary.push("Manage every user, every key and read the whole audit log.");
   if (self) summary.push("Create, rotate, switch off and revoke your own keys.");
   if (!self && !admin) summary.push("Nothing in this console: the key holds neither keys:self nor keys:admin.");
   if (scopes.includes(ADMIN_SCOPE) && caller.user.role !== "ADMIN") summary.push("keys:admin does not count: the key's owner is not an admin.");
-  const others = scopes.filter((s) => s !== SELF_SCOPE && s !== ADMIN_SCOPE);
-  if (others.length > 0) summary.push(`Give new keys up to these scopes: ${others.join(", ")}.`);
+  const others = caller.grantable.scopes.filter((s) => s !== SELF_SCOPE && s !== ADMIN_SCOPE);
+  if (!admin && others.length > 0) summary.push(`Give new keys up to these scopes: ${others.join(", ")}.`);
+  const { maxRateLimit, latestExpiresAt } = caller.grantable;
+  if (!admin && self && maxRateLimit) summary.push(`Give new keys at most ${maxRateLimit.limit} requests per ${maxRateLimit.windowSeconds} s.`);
+  if (!admin && self && latestExpiresAt) summary.push("Give new keys an expiry no later than this key's own.");
   return { self, admin, summary };
 }

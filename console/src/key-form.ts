@@ -1,6 +1,6 @@
 // The values of the create and edit key forms, and how they become API input.
 import { DEFAULT_EXPIRY, EXPIRY_CHOICES, type ExpiryChoice } from "./constants.ts";
-import type { ApiKey, CreateKeyInput, RateLimit, UpdateKeyInput } from "./types.ts";
+import type { ApiKey, CreateKeyInput, Grantable, RateLimit, UpdateKeyInput } from "./types.ts";
 
 export interface KeyFormValues {
   name: string;
@@ -18,11 +18,25 @@ export interface KeyFormValues {
   windowSeconds: string;
 }
 
-export function emptyKeyForm(clientTypes: readonly string[]): KeyFormValues {
+/**
+ * A new key's form, within `grantable` (the calling key's bounds, without admin power): the
+ * longest expiry choice that does not outlive the calling key, and, when the server default is
+ * more than it may give, its own rate limit set to the most it may.
+ */
+export function emptyKeyForm(clientTypes: readonly string[], grantable?: Grantable, now = Date.now()): KeyFormValues {
+  const ownLimit = grantable && !grantable.defaultRateLimitGrantable ? grantable.maxRateLimit : null;
   return {
     name: "", description: "", clientType: clientTypes[0] ?? "", scopes: [], otherScopes: "",
-    expiry: DEFAULT_EXPIRY, expiryDate: "", ownRateLimit: false, limit: "", windowSeconds: "60",
+    expiry: defaultExpiry(grantable?.latestExpiresAt ?? null, now), expiryDate: "", ownRateLimit: ownLimit !== null,
+    limit: ownLimit ? String(ownLimit.limit) : "", windowSeconds: ownLimit ? String(ownLimit.windowSeconds) : "60",
   };
+}
+
+/** The default choice if it fits before `latest`, else the longest that does; "date" when none does. */
+function defaultExpiry(latest: string | null, now: number): ExpiryChoice {
+  if (latest === null) return DEFAULT_EXPIRY;
+  const fits = EXPIRY_CHOICES.filter((c) => c.days !== undefined && now + c.days * 86_400_000 <= Date.parse(latest));
+  return fits.some((c) => c.id === DEFAULT_EXPIRY) ? DEFAULT_EXPIRY : (fits.at(-1)?.id ?? "date");
 }
 
 export function keyFormOf(key: ApiKey): KeyFormValues {

@@ -23,6 +23,8 @@ export interface ApiKey {
   start: string;
   status: ApiKeyStatus;
   active: boolean;
+  /** Who switched the key off; null while it is on. */
+  switchedOffBy: "ADMIN" | "OWNER" | null;
   expiresAt: string | null;
   createdAt: string;
   updatedAt: string;
@@ -59,12 +61,29 @@ export interface User {
 export interface Caller {
   apiKey: ApiKey;
   user: User;
+  grantable: Grantable;
+}
+
+/** What the signed-in key may give the keys it creates or edits (the server's own bounds). */
+export interface Grantable {
+  /** Admin power: anything. */
+  unrestricted: boolean;
+  scopes: string[];
+  clientTypes: string[];
+  /** null: any date, or never. */
+  latestExpiresAt: string | null;
+  /** null: any. */
+  maxRateLimit: RateLimit | null;
+  /** Whether a key may be left on the server default rate limit. */
+  defaultRateLimitGrantable: boolean;
 }
 
 export interface AuditEvent {
   id: string;
   at: string;
   action: string;
+  /** Who acted: the operator CLI, an admin, or the user the event is about. */
+  actorKind: "OPERATOR" | "ADMIN" | "SELF";
   actorUserId: string | null;
   actorKeyId: string | null;
   targetKeyId: string | null;

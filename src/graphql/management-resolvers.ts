@@ -76,6 +76,9 @@ export function createManagementResolvers(deps: () => ManagementDeps) {
       updateUser: async (_: unknown, { id, input }: { id: string; input: UpdateUserInput }, ctx: Ctx) =>
         deps().users.updateUser(await principal(ctx), id, input),
     },
+    Caller: {
+      grantable: async (caller: { user: UserRow }, _: unknown, ctx: Ctx) => keys().grantable(await principal(ctx), caller.user),
+    },
     ApiKey: {
       status: (key: ApiKeyRow) => keyStatus(key, now()),
       rateLimit: rateLimitOfRow,

@@ -147,6 +147,39 @@ export function checkAdmin(principal: Principal): void {
   if (!principal.admin) throw new PermissionError("", "ADMIN_REQUIRED", "This needs admin power (keys:admin on a key of an ADMIN user).");
 }
 
+/**
+ * What a principal may give a key of `owner` (create, update): the same bounds checkGrant
+ * enforces, stated up front so that a client (the console) can offer only what will pass.
+ * Admin power is unrestricted; `scopes` then lists the calling key's own as suggestions.
+ */
+export interface Grantable {
+  unrestricted: boolean;
+  scopes: string[];
+  clientTypes: string[];
+  /** The latest expiry a given key may have; null: any date, or none. */
+  latestExpiresAt: Date | null;
+  /** The highest rate limit a given key may have; null: any. */
+  maxRateLimit: RateLimitPolicy | null;
+  /** Whether `rateLimit: null` (the server default) is within maxRateLimit. */
+  defaultRateLimitGrantable: boolean;
+}
+
+export function grantableBy(principal: Principal, owner: UserRow, context: PermissionContext): Grantable {
+  const ownScopes = [...(principal.scopes ?? [])].filter((scope) => scope !== ADMIN_SCOPE || owner.role === "ADMIN").sort();
+  if (principal.admin) {
+    return { unrestricted: true, scopes: ownScopes, clientTypes: [...owner.clientTypes], latestExpiresAt: null, maxRateLimit: null, defaultRateLimitGrantable: true };
+  }
+  const caller = callerOf(principal, context);
+  return {
+    unrestricted: false,
+    scopes: ownScopes,
+    clientTypes: [...owner.clientTypes],
+    latestExpiresAt: caller.expiresAt === null ? null : new Date(caller.expiresAt),
+    maxRateLimit: caller.rateLimit,
+    defaultRateLimitGrantable: rateLimitWithin(context.defaultRateLimit, caller.rateLimit),
+  };
+}
+
 /** The calling key in every dimension; a principal without admin power is always a key. */
 function callerOf(principal: Principal, context: PermissionContext) {
   const key = principal.callingKey;

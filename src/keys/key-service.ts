@@ -18,6 +18,8 @@ import {
 } from "./key-input.ts";
 import {
   checkAdmin, checkGrant, checkKeyListVisible, checkKeyManageable, checkKeyVisible, checkOwnerChoice, checkRevival, switchChange, type Grant,
+  type Grantable,
+  grantableBy,
   type PermissionContext,
 } from "./key-permissions.ts";
 import { rateLimitOfRow } from "./key-powers.ts";
@@ -199,6 +201,11 @@ export function createKeyService(options: KeyServiceOptions) {
   }
 
   return {
+    /** Caller.grantable: what this principal may give keys of `owner`, as checkGrant decides. */
+    grantable(principal: Principal, owner: UserRow): Grantable {
+      return grantableBy(principal, owner, permissionContext());
+    },
+
     /** createApiKey: your own key within your powers, or (admins and the CLI) anyone's. */
     async createKey(principal: Principal, input: CreateKeyInput): Promise<IssuedKey> {
       const userId = checkOwnerChoice(principal, input.userId != null ? checkId("userId", input.userId) : null);

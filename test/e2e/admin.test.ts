@@ -159,8 +159,8 @@ describe("console: an admin", () => {
     await expect.poll(() => table.locator("tbody tr").count()).toBeGreaterThanOrEqual(4);
     const rows = await table.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
     expect(rows.slice(0, 2)).toEqual([
-      ["now", "user.updated", "ada@example.com with key test key", "nina@example.com", "127.0.0.1", "disabledtrue → false"],
-      ["now", "user.updated", "ada@example.com with key test key", "nina@example.com", "127.0.0.1", "disabledfalse → true"],
+      ["now", "user.updated", "ada@example.com (admin) with key test key", "nina@example.com", "127.0.0.1", "disabledtrue → false"],
+      ["now", "user.updated", "ada@example.com (admin) with key test key", "nina@example.com", "127.0.0.1", "disabledfalse → true"],
     ]);
 
     await page.getByRole("combobox", { name: "Action" }).selectOption("key.created");

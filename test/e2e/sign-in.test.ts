@@ -80,7 +80,10 @@ describe("console: signing in", () => {
     await expect.poll(() => who.textContent()).toContain("Signed in as mia@example.com (member) with the key test key");
     expect(await who.textContent()).toContain("Scopes: keys:selforders:read");
     const mayDo = await c.page.getByRole("list", { name: "This key may" }).getByRole("listitem").allTextContents();
-    expect(mayDo).toEqual(["Create, rotate, switch off and revoke your own keys.", "Give new keys up to these scopes: orders:read."]);
+    // The key has no rate limit of its own: the server default (this suite's) bounds what it gives.
+    expect(mayDo).toEqual([
+      "Create, rotate, switch off and revoke your own keys.", "Give new keys up to these scopes: orders:read.", "Give new keys at most 100000 requests per 60 s.",
+    ]);
     expect(c.page.url()).toBe(`${origin}/console/keys`);
     await expectNoPageOverflow(c.page);
 
@@ -144,6 +147,8 @@ describe("console: signing in", () => {
     const key = await server.issueKey({ email: "mia@example.com", scopes: ["keys:self"] });
     const c = await openConsole(browser, origin, WIDE);
     await signIn(c.page, key.secret);
+    // My keys has loaded (its filter is there) before the key stops working.
+    await c.page.getByRole("combobox", { name: "Status" }).waitFor();
     await server.app.keys.revokeKey(CLI_PRINCIPAL, key.keyId);
     // The next request the page makes (here: a filter) is refused, and the page signs out.
     await c.page.getByRole("combobox", { name: "Status" }).selectOption("ACTIVE");

@@ -2,6 +2,7 @@
 // Relay pagination, user. (auditEvents: management-audit.test.ts.)
 import { asc, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI_PRINCIPAL } from "../../src/auth/principal.ts";
 import { apiKeys, users } from "../../src/db/schema/index.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import {
@@ -57,6 +58,35 @@ describe.each(databaseKinds)("management queries on %s", (kind) => {
     it("needs a key", async () => {
       const res = await server.query("{ me { user { id } } }");
       expectFieldError(res, "me", { code: "UNAUTHENTICATED", reason: "KEY_MISSING" });
+    });
+
+    const GRANTABLE = "{ me { grantable { unrestricted scopes clientTypes latestExpiresAt maxRateLimit { limit windowSeconds } defaultRateLimitGrantable } } }";
+
+    it("grantable: a member's key may give its own scopes, its user's client types, up to its expiry and rate limit", async () => {
+      const expiresAt = new Date(Date.now() + 10 * 86_400_000);
+      const member = await server.issueKey({ email: "grantable@example.com", clientType: "partner", scopes: ["orders:read", "keys:self"], expiresAt });
+      await server.app.keys.updateKey(CLI_PRINCIPAL, member.keyId, { rateLimit: { limit: 5, windowSeconds: 60 } });
+      const data = await ok(server, member.secret, GRANTABLE);
+      expect(data).toEqual({
+        me: {
+          grantable: {
+            unrestricted: false, scopes: ["keys:self", "orders:read"], clientTypes: ["partner"], latestExpiresAt: expiresAt.toISOString(),
+            maxRateLimit: { limit: 5, windowSeconds: 60 }, defaultRateLimitGrantable: false,
+          },
+        },
+      });
+      // What it states is what createApiKey accepts: at the bound passes, past it is refused.
+      const create = (input: Record<string, unknown>) => server.query(CREATE_KEY, [apiKey(member.secret)], { input: { name: "n", clientType: "partner", ...input } });
+      expect((await create({ expiresAt: expiresAt.toISOString(), rateLimit: { limit: 5, windowSeconds: 60 } })).json.errors).toBeUndefined();
+      expect((await create({ expiresAt: new Date(expiresAt.getTime() + 1000).toISOString(), rateLimit: { limit: 5, windowSeconds: 60 } })).json.errors[0].extensions.reason).toBe("EXPIRY_NOT_GRANTABLE");
+      expect((await create({ expiresAt: expiresAt.toISOString() })).json.errors[0].extensions.reason).toBe("RATE_LIMIT_NOT_GRANTABLE");
+    });
+
+    it("grantable: admin power is unrestricted", async () => {
+      const data = await asAdmin(GRANTABLE);
+      expect(data.me.grantable).toEqual({
+        unrestricted: true, scopes: ["keys:admin", "keys:self"], clientTypes: ["mobile"], latestExpiresAt: null, maxRateLimit: null, defaultRateLimitGrantable: true,
+      });
     });
   });
 

@@ -27,6 +27,7 @@ export function AuditTable(props: { events: readonly AuditEvent[]; now: number; 
           cell: (e) => (
             <>
               {user(e.actorUserId, "operator CLI")}
+              {e.actorKind === "ADMIN" ? <span class="muted"> (admin)</span> : null}
               {e.actorKeyId ? <span class="muted"> with key {names.key(e.actorKeyId) ?? e.actorKeyId}</span> : null}
             </>
           ),

@@ -14,7 +14,7 @@ import { SecretReveal } from "./secret-reveal.tsx";
  */
 export function CreateKeyDialog(props: { caller: Caller; admin: boolean; owner: User; onClose: () => void; onCreated: (key: ApiKey) => void }) {
   const { caller, admin, owner } = props;
-  const [values, setValues] = useState<KeyFormValues>(() => emptyKeyForm(owner.clientTypes));
+  const [values, setValues] = useState<KeyFormValues>(() => emptyKeyForm(owner.clientTypes, admin ? undefined : caller.grantable));
   const [errors, setErrors] = useState<ApiError[]>([]);
   const [busy, setBusy] = useState(false);
   const [issued, setIssued] = useState<{ secret: string; apiKey: ApiKey } | null>(null);
@@ -54,7 +54,7 @@ export function CreateKeyDialog(props: { caller: Caller; admin: boolean; owner: 
             setErrors([]);
           }}
           errors={errors}
-          options={{ mode: "create", caller, admin, clientTypes: owner.clientTypes, scopes: caller.apiKey.scopes }}
+          options={{ mode: "create", caller, admin, clientTypes: owner.clientTypes, scopes: caller.grantable.scopes }}
         />
         <ErrorList errors={errors} shownFields={KEY_FORM_FIELDS} />
         <FormActions onCancel={props.onClose} busy={busy} label="Create key" busyLabel="Creating…" />

@@ -26,7 +26,7 @@ export function EditKeyDialog(props: { caller: Caller; admin: boolean; apiKey: A
     props.onClose();
   };
 
-  const scopes = [...new Set([...caller.apiKey.scopes, ...apiKey.scopes])].sort();
+  const scopes = [...new Set([...caller.grantable.scopes, ...apiKey.scopes])].sort();
   return (
     <Dialog title={`Edit “${apiKey.name}”`} onClose={props.onClose} wide>
       <form onSubmit={submit} noValidate>

@@ -26,9 +26,13 @@ export function KeyFormFields(props: { values: KeyFormValues; onChange: (update:
   const { values, errors, options } = props;
   const set = (change: Partial<KeyFormValues>) => props.onChange((v) => ({ ...v, ...change }));
   const now = Date.now();
-  // Without admin power no key outlives the calling key.
-  const callerExpiresAt = options.caller.apiKey.expiresAt;
+  // Without admin power the server's bounds apply (Caller.grantable): no key outlives the calling
+  // key (or the calling secret's grace period) nor gets a higher rate limit.
+  const grantable = options.caller.grantable;
+  const callerExpiresAt = grantable.latestExpiresAt;
   const capped = !options.admin && callerExpiresAt !== null;
+  const maxRate = options.admin ? null : grantable.maxRateLimit;
+  const defaultAllowed = options.admin || grantable.defaultRateLimitGrantable;
   const cap = capped ? Date.parse(callerExpiresAt!) : Infinity;
   const clientTypes = options.clientTypes.includes(values.clientType) || values.clientType === "" ? options.clientTypes : [...options.clientTypes, values.clientType];
   return (
@@ -92,7 +96,7 @@ export function KeyFormFields(props: { values: KeyFormValues; onChange: (update:
         id="key-expiry"
         legend="Expires"
         error={fieldError(errors, "expiresAt")}
-        hint={capped ? `Your own key expires ${dateTime(callerExpiresAt!)}; a key you give cannot outlive it.` : undefined}
+        hint={capped ? `Your own key stops working ${dateTime(callerExpiresAt!)}; a key you give cannot outlive it.` : undefined}
       >
         <div class="checks">
           {options.mode === "edit" ? (
@@ -129,20 +133,35 @@ export function KeyFormFields(props: { values: KeyFormValues; onChange: (update:
           </p>
         ) : null}
       </FieldSet>
-      <FieldSet id="key-rate-limit" legend="Rate limit" error={fieldError(errors, "rateLimit")}>
+      <FieldSet
+        id="key-rate-limit"
+        legend="Rate limit"
+        error={fieldError(errors, "rateLimit")}
+        hint={
+          maxRate
+            ? `At most ${maxRate.limit} requests per ${maxRate.windowSeconds} s or longer (your own key's limit)${defaultAllowed ? "." : "; the server default is more, so this key needs its own."}`
+            : undefined
+        }
+      >
         <div class="check">
-          <input id="key-own-rate-limit" type="checkbox" checked={values.ownRateLimit} onChange={(e) => set({ ownRateLimit: e.currentTarget.checked })} />
+          <input
+            id="key-own-rate-limit"
+            type="checkbox"
+            checked={values.ownRateLimit}
+            disabled={!defaultAllowed && values.ownRateLimit}
+            onChange={(e) => set({ ownRateLimit: e.currentTarget.checked })}
+          />
           <label for="key-own-rate-limit">Give this key its own rate limit (otherwise the server default applies)</label>
         </div>
         {values.ownRateLimit ? (
           <div class="inline-fields">
             <div class="field">
               <label for="key-limit">Requests</label>
-              <input id="key-limit" type="number" min={1} step={1} required value={values.limit} onInput={(e) => set({ limit: e.currentTarget.value })} />
+              <input id="key-limit" type="number" min={1} max={maxRate?.limit} step={1} required value={values.limit} onInput={(e) => set({ limit: e.currentTarget.value })} />
             </div>
             <div class="field">
               <label for="key-window">per seconds</label>
-              <input id="key-window" type="number" min={1} step={1} required value={values.windowSeconds} onInput={(e) => set({ windowSeconds: e.currentTarget.value })} />
+              <input id="key-window" type="number" min={maxRate?.windowSeconds ?? 1} step={1} required value={values.windowSeconds} onInput={(e) => set({ windowSeconds: e.currentTarget.value })} />
             </div>
           </div>
         ) : null}

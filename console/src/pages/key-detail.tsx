@@ -42,6 +42,8 @@ export function KeyDetail(props: { id: string; caller: Caller; admin: boolean })
   }
   const key = loaded.data;
   const now = Date.now();
+  // SPEC §6: an admin's switch-off sticks; the server refuses the owner, the page says so first.
+  const lockedOff = !key.active && key.switchedOffBy === "ADMIN" && !props.admin;
   const toggle = async () => {
     const result = await updateKey(key.id, { active: !key.active });
     setErrors(result.ok ? [] : result.errors);
@@ -63,10 +65,17 @@ export function KeyDetail(props: { id: string; caller: Caller; admin: boolean })
         <div class="toolbar" role="group" aria-label="Key actions">
           <button type="button" onClick={() => setAction("edit")}>Edit</button>
           <button type="button" onClick={() => setAction("rotate")}>Rotate</button>
-          <button type="button" onClick={toggle}>{key.active ? "Switch off" : "Switch on"}</button>
+          <button type="button" onClick={toggle} disabled={lockedOff} aria-describedby={lockedOff ? "locked-off" : undefined}>
+            {key.active ? "Switch off" : "Switch on"}
+          </button>
           <button type="button" class="button-danger" onClick={() => setAction("revoke")}>Revoke</button>
         </div>
       )}
+      {lockedOff ? (
+        <p id="locked-off" class="notice">
+          An admin switched this key off: only an admin can switch it on again.
+        </p>
+      ) : null}
       <ErrorList errors={errors} />
       <Settings apiKey={key} now={now} />
       <section aria-labelledby="usage-title">
@@ -116,7 +125,7 @@ function Settings(props: { apiKey: Key; now: number }) {
     ["Description", k.description ?? "—"],
     ["Client type", k.clientType],
     ["Scopes", k.scopes.length > 0 ? k.scopes.join(", ") : "none"],
-    ["Switched", k.active ? "on" : "off"],
+    ["Switched", k.active ? "on" : k.switchedOffBy === "ADMIN" ? "off, by an admin" : "off, by its owner"],
     ["Expires", when(k.expiresAt, "never")],
     ["Rate limit", rateLimitText(k.rateLimit)],
     ["Last used", when(k.lastUsedAt, "never")],
