@@ -54,6 +54,8 @@ const JSON_HEADERS = { "content-type": "application/json" };
 const NO_KEY = "keyscope { __typename }, no key";
 const WITH_KEY = "keyscope { __typename }, with key";
 const VARIANT = "keyscope (variant)";
+/** Keyscope with the opt-in executor (`executor: "graphql-jit"`), beside the default as shipped. */
+const JIT = "keyscope, graphql-jit";
 
 interface Plan {
   stacks: StackSpec[];
@@ -105,6 +107,7 @@ async function prepare(stacks: StackSpec[]): Promise<Plan> {
     }),
   );
   const variant = settings.keyscopeVariant ? await startChild("keyscope", { auth: true, keyscope: settings.keyscopeVariant }) : undefined;
+  const jit = await startChild("keyscope", { auth: true, keyscope: { executor: "graphql-jit" } });
 
   const targets: Target[] = [];
   const denied: Plan["denied"] = [];
@@ -123,6 +126,11 @@ async function prepare(stacks: StackSpec[]): Promise<Plan> {
   targets.push(await checkedTarget(NO_KEY, keyscope, JSON_HEADERS, TYPENAME_BODY, TYPENAME_ANSWER));
   targets.push(await checkedTarget(WITH_KEY, keyscope, { ...JSON_HEADERS, "x-api-key": goodKey }, TYPENAME_BODY, TYPENAME_ANSWER));
   if (variant) targets.push(await checkedTarget(VARIANT, variant, { ...JSON_HEADERS, "x-api-key": requireKeys(VARIANT, variant).good }, PRODUCTS_BODY));
+  const jitKeys = requireKeys(JIT, jit);
+  targets.push(await checkedTarget(JIT, jit, { ...JSON_HEADERS, "x-api-key": jitKeys.good }, PRODUCTS_BODY));
+  const jitDenied = { name: `${JIT}, denied key`, url: jit.ready.url, headers: { ...JSON_HEADERS, "x-api-key": jitKeys.denied }, body: PRODUCTS_BODY, server: jit.process };
+  const jitAnswer = await post(jitDenied.url, jitDenied.headers, jitDenied.body);
+  denied.push({ target: { ...jitDenied, expectBody: jitAnswer.text, expectStatus: jitAnswer.status }, answer: describeDenied(jitDenied.name, jitAnswer) });
   return { stacks, targets, denied };
 }
 
@@ -176,6 +184,10 @@ function printSummary(plan: Plan, samples: Map<string, Sample[]>, denied: Map<st
   console.log("bare stacks (no auth), for reference:");
   for (const spec of plan.stacks.filter((s) => s.id !== "keyscope")) row(`apollo on node:http ÷ ${spec.bare.name}`, "apollo on node:http", spec.bare.name);
   if (settings.keyscopeVariant) row(`${VARIANT} ÷ keyscope`, VARIANT, "keyscope");
+  console.log(`the opt-in executor (executor: "graphql-jit"):`);
+  row(`${JIT} ÷ keyscope`, JIT, "keyscope");
+  const jitVersus = new Map<string, { throughput: Ratio; cpu: Ratio }>();
+  for (const spec of plan.stacks.filter((s) => s.id !== "keyscope")) jitVersus.set(spec.id, row(`${JIT} ÷ ${spec.name}`, JIT, spec.name));
 
   console.log("\nthe key that fails both guards (client type mobile, no stock:read), one round:");
   for (const { target, answer } of plan.denied) {
@@ -191,6 +203,9 @@ function printSummary(plan: Plan, samples: Map<string, Sample[]>, denied: Map<st
   line("keyscope ÷ yoga + generic-auth by req/s ≥ 2", versus.get("yoga")?.throughput, 2);
   line("keyscope ÷ apollo + shield by req/s ≥ 2", versus.get("shield")?.throughput, 2);
   line("keyscope ÷ mercurius + auth by req/s ≥ 1", versus.get("mercurius")?.throughput, 1);
+  line(`${JIT} ÷ yoga + generic-auth by req/s ≥ 2`, jitVersus.get("yoga")?.throughput, 2);
+  line(`${JIT} ÷ apollo + shield by req/s ≥ 2`, jitVersus.get("shield")?.throughput, 2);
+  line(`${JIT} ÷ mercurius + auth by req/s ≥ 1`, jitVersus.get("mercurius")?.throughput, 1);
   const keyByCpu = byCpu(of(WITH_KEY), of(NO_KEY));
   line("{ __typename } with key ÷ without, by CPU ≥ 0.95", keyByCpu, 0.95);
   console.log(`  ${"  the same by req/s (beside it, not judged)".padEnd(52)} ${show(byThroughput(of(WITH_KEY), of(NO_KEY)))}`);

@@ -64,6 +64,11 @@ export interface KeyscopeConfig {
   metricsPort: number | undefined;
   /** Serve the key console at /console. @default true */
   console: boolean;
+  /**
+   * What runs operations after Apollo has parsed and validated them: graphql-js (Apollo's own),
+   * or graphql-jit, which compiles each operation once (graphql/jit-executor.ts). @default "graphql-js"
+   */
+  executor: "graphql-js" | "graphql-jit";
 }
 
 /** Where a key may arrive besides `X-API-Key` and `Authorization` (SPEC §3); all off by default. */
@@ -137,6 +142,7 @@ export const defaultConfig: KeyscopeConfig = Object.freeze({
   metricsEnabled: true,
   metricsPort: undefined,
   console: true,
+  executor: "graphql-js",
 });
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -198,6 +204,7 @@ const variables = {
   KEYSCOPE_METRICS: flag,
   KEYSCOPE_METRICS_PORT: integer(0, 65535),
   KEYSCOPE_CONSOLE: flag,
+  KEYSCOPE_EXECUTOR: z.enum(["graphql-js", "graphql-jit"], "must be graphql-js or graphql-jit"),
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
 export type EnvVariable = keyof typeof variables;
@@ -269,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined>): KeyscopeCon
     metricsEnabled: v.KEYSCOPE_METRICS ?? d.metricsEnabled,
     metricsPort: v.KEYSCOPE_METRICS_PORT,
     console: v.KEYSCOPE_CONSOLE ?? d.console,
+    executor: v.KEYSCOPE_EXECUTOR ?? d.executor,
   });
 }
 

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { productResolvers, productTypeDefs } from "../products.ts";
 import { HOST, type RunningStack } from "./running-stack.ts";
@@ -17,6 +18,8 @@ export async function startBareApollo(): Promise<RunningStack> {
     introspection: true,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // As Keyscope on a schema without @cacheControl (src/graphql/apollo.ts): no cache-control plugin.
+    plugins: [ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
   const server = createServer((req, res) => {

@@ -6,6 +6,7 @@ import {
   GraphQLError,
   GraphQLInterfaceType,
   GraphQLUnionType,
+  isAbstractType,
   isInterfaceType,
   isIntrospectionType,
   isObjectType,
@@ -64,7 +65,10 @@ export function requiresKeyTransform(schema: GraphQLSchema, options: RequiresKey
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
       const coordinate = `${typeName}.${fieldName}`;
       const check = fieldChecks.get(coordinate);
-      return check ? guardField(field, check, coordinate, onRefusal) : field;
+      const guarded = check ? guardField(field, check, coordinate, onRefusal) : field;
+      const returned = getNamedType(field.type);
+      const abstract = isAbstractType(returned) && schema.getPossibleTypes(returned).some((member) => typeChecks.has(member.name));
+      return abstract ? screenElements(guarded, returned, typeChecks, onRefusal) : guarded;
     },
     [MapperKind.ABSTRACT_TYPE]: (type) =>
       schema.getPossibleTypes(type).some((member) => typeChecks.has(member.name)) ? guardResolveType(type, typeChecks, onRefusal) : type,
@@ -207,6 +211,42 @@ function guardField(
       const failure = check(auth);
       if (failure) throw refused(failure, auth, coordinate, coordinate, onRefusal);
       return resolve(source, args, context, info);
+    },
+  };
+}
+
+/**
+ * A field returning a union or interface with guarded members: each element (in lists at any
+ * depth) of a guarded type the caller fails is replaced by its refusal, which graphql-js and
+ * graphql-jit alike turn into null with the error at the element's path. (graphql-jit lets an
+ * error thrown from resolveType fail the whole operation; the resolveType guard below stays as
+ * the second line for elements this cannot type without waiting, when resolveType is async.)
+ */
+function screenElements(
+  field: GraphQLFieldConfig<unknown, unknown>,
+  type: GraphQLAbstractType,
+  checks: Map<string, Check>,
+  onRefusal: RequiresKeyOptions["onRefusal"],
+): GraphQLFieldConfig<unknown, unknown> {
+  const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
+  const resolveType: GraphQLTypeResolver<unknown, unknown> = type.resolveType ?? defaultTypeResolver;
+  const screen = (value: unknown, context: unknown, info: GraphQLResolveInfo): unknown => {
+    if (value === null || value === undefined || value instanceof Error || isPromiseLike(value)) return value;
+    if (Array.isArray(value)) return value.map((element) => screen(element, context, info));
+    const name = resolveType(value, context, info, type);
+    if (typeof name !== "string") return value;
+    const check = checks.get(name);
+    const auth = authOf(context);
+    const failure = check?.(auth);
+    if (!failure) return value;
+    const coordinate = `${info.parentType.name}.${info.fieldName}`;
+    return refused(failure, auth, coordinate, `An element of ${coordinate}`, onRefusal);
+  };
+  return {
+    ...field,
+    resolve(source, args, context, info) {
+      const result = resolve(source, args, context, info);
+      return isPromiseLike(result) ? Promise.resolve(result).then((value) => screen(value, context, info)) : screen(result, context, info);
     },
   };
 }

@@ -63,14 +63,19 @@ async function answer<TContext extends BaseContext>(options: GraphQLRouteOptions
   const { presented } = door;
   const hide = options.hideCredentials ?? true;
   const visible: VisibleRequest = hide ? door.withoutKey : { headers: req.headers, search, body };
-  // The key was read: nobody after this point needs the raw headers that carried it.
-  const rawHeaders = hide && presented.kind !== "none" ? flatten(visible.headers) : req.rawHeaders;
   const address = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], options.proxyTrust ?? NO_PROXY_TRUST);
   let context: TContext | undefined;
   const response = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers: headerMap(visible.headers), search: visible.search, body: visible.body },
     context: async () =>
-      (context = await options.context({ rawHeaders, search: visible.search, body: visible.body, presented, clientAddress: address, connection: req.socket })),
+      (context = await options.context({
+        // The key was read: nobody after this point needs the raw headers that carried it. Built
+        // only if a context function asks (Keyscope's own reads `presented`).
+        get rawHeaders() {
+          return hide && presented.kind !== "none" ? flatten(visible.headers) : req.rawHeaders;
+        },
+        search: visible.search, body: visible.body, presented, clientAddress: address, connection: req.socket,
+      })),
   });
   // Ours win over anything Apollo or a plugin set (a cache-control from a cache hint included).
   for (const [name, value] of GRAPHQL_HEADERS) response.headers.set(name, value);
@@ -95,7 +100,8 @@ function flatten(headers: IncomingMessage["headers"]): string[] {
   const raw: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    for (const one of [value].flat()) raw.push(name, one);
+    if (typeof value === "string") raw.push(name, value);
+    else for (const one of value) raw.push(name, one);
   }
   return raw;
 }

@@ -106,15 +106,20 @@ function fromAuthorization(value: string): string | undefined {
 
 /** A copy of the request without what `readPresentedKey` would read as a key. */
 export function withoutKey(request: VisibleRequest, sources: KeySources): VisibleRequest {
-  const headers: IncomingHttpHeaders = { ...request.headers };
-  delete headers["x-api-key"];
-  for (const name of sources.headers) delete headers[name];
-  // Other schemes (Basic…) are not Keyscope's and stay.
-  if (headers.authorization !== undefined && fromAuthorization(headers.authorization) !== undefined) delete headers.authorization;
-  if (sources.cookie && headers.cookie !== undefined) {
-    const rest = cookieHeaderWithout(headers.cookie, sources.cookie);
-    if (rest === "") delete headers.cookie;
-    else headers.cookie = rest;
+  // Copied name by name, leaving out the key's: cheaper than spreading and deleting (which turns
+  // the copy into a slow dictionary object) on every keyed request.
+  const headers: IncomingHttpHeaders = {};
+  for (const name in request.headers) {
+    const value = request.headers[name];
+    if (value === undefined || name === "x-api-key" || sources.headers.includes(name)) continue;
+    // Other schemes (Basic…) are not Keyscope's and stay.
+    if (name === "authorization" && fromAuthorization(value as string) !== undefined) continue;
+    if (name === "cookie" && sources.cookie) {
+      const rest = cookieHeaderWithout(value as string, sources.cookie);
+      if (rest !== "") headers.cookie = rest;
+      continue;
+    }
+    headers[name] = value;
   }
   return {
     headers,

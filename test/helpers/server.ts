@@ -53,6 +53,8 @@ export async function startServer(kind: DatabaseKind, options: KeyscopeServerOpt
     // Suites send many bad keys and requests from 127.0.0.1; the limits' own suites set theirs.
     limits: { failedAuth: { limit: 10_000, windowSeconds: 60 }, rateLimit: { limit: 100_000, windowSeconds: 60 } },
     ...database.options,
+    // npm run test:jit runs the directive and security suites again on the graphql-jit executor.
+    ...(process.env.TEST_EXECUTOR === "graphql-jit" ? { executor: "graphql-jit" as const } : {}),
     ...options,
   });
   const { url } = await app.listen({ port: 0, host: "127.0.0.1" });

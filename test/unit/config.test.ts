@@ -38,6 +38,7 @@ const defaults: KeyscopeConfig = {
   metricsEnabled: true,
   metricsPort: undefined,
   console: true,
+  executor: "graphql-js",
 };
 
 /** The error loadConfig throws for this environment (fails the test if it throws none). */
@@ -118,6 +119,7 @@ describe("loadConfig: every variable", () => {
       KEYSCOPE_METRICS: "false",
       KEYSCOPE_METRICS_PORT: "9464",
       KEYSCOPE_CONSOLE: "false",
+      KEYSCOPE_EXECUTOR: "graphql-jit",
     };
     expect(loadConfig(env)).toStrictEqual({
       production: true,
@@ -146,6 +148,7 @@ describe("loadConfig: every variable", () => {
       metricsEnabled: false,
       metricsPort: 9464,
       console: false,
+      executor: "graphql-jit",
     } satisfies KeyscopeConfig);
   });
 
@@ -160,6 +163,7 @@ describe("loadConfig: every variable", () => {
         "KEYSCOPE_HIDE_CREDENTIALS", "KEYSCOPE_HEADERS_TIMEOUT_MS", "KEYSCOPE_REQUEST_TIMEOUT_MS",
         "KEYSCOPE_KEEP_ALIVE_TIMEOUT_MS", "KEYSCOPE_MAX_CONNECTIONS", "KEYSCOPE_DATABASE_CONNECT_TIMEOUT_MS",
         "KEYSCOPE_DATABASE_STATEMENT_TIMEOUT_MS", "KEYSCOPE_MAX_QUERY_COST", "KEYSCOPE_CONSOLE",
+        "KEYSCOPE_EXECUTOR",
       ]),
     );
     expect(new Set(envVariables).size).toBe(envVariables.length);
@@ -362,6 +366,8 @@ const badValues: [EnvVariable, string][] = [
   ["KEYSCOPE_USAGE_FLUSH_SECONDS", "61"],
   ["KEYSCOPE_CONSOLE", "off"],
   ["KEYSCOPE_CONSOLE", "False"],
+  ["KEYSCOPE_EXECUTOR", "fast"],
+  ["KEYSCOPE_EXECUTOR", "GRAPHQL-JIT"],
 ];
 
 describe("loadConfig: bad values", () => {
