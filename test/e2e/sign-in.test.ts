@@ -147,8 +147,10 @@ describe("console: signing in", () => {
     const key = await server.issueKey({ email: "mia@example.com", scopes: ["keys:self"] });
     const c = await openConsole(browser, origin, WIDE);
     await signIn(c.page, key.secret);
-    // My keys has loaded (its filter is there) before the key stops working.
+    // My keys has loaded (its filter, then its usage) before the key stops working: otherwise
+    // its own usage request is the one refused, and the page signs out before the filter.
     await c.page.getByRole("combobox", { name: "Status" }).waitFor();
+    await c.page.waitForLoadState("networkidle");
     await server.app.keys.revokeKey(CLI_PRINCIPAL, key.keyId);
     // The next request the page makes (here: a filter) is refused, and the page signs out.
     await c.page.getByRole("combobox", { name: "Status" }).selectOption("ACTIVE");
