@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { createAuditService, type AuditService } from "./audit/audit-service.ts";
 import { followCacheChanges } from "./auth/cache-invalidation.ts";
-import { createAuthResolver, type Auth, type KeyRequest } from "./auth/context.ts";
+import { createAdmission, throwingRefusals, type Admission, type Auth, type KeyRequest } from "./auth/context.ts";
 import { KeyCache } from "./auth/key-cache.ts";
 import { createKeyVerifier, type KeyVerifier } from "./auth/verify-key.ts";
 import { systemClock, type Clock } from "./clock.ts";
@@ -52,7 +52,9 @@ export interface Core {
   readonly audit: AuditService;
   readonly usage: UsageRecorder;
   readonly redis: Redis | undefined;
-  /** A request's auth from the key it presents: verified, throttled, rate-limited (context.ts). */
+  /** A request's auth from the key it presents, or why the request is refused (context.ts). */
+  readonly admit: (request: KeyRequest) => Promise<Admission>;
+  /** The same, a refusal thrown as the GraphQLError Apollo answers with its status. */
   readonly authenticate: (request: KeyRequest) => Promise<Auth>;
   /** Creates the first admin and a key for them; refuses while an enabled admin exists. */
   bootstrapAdmin(email: string): Promise<IssuedKey>;
@@ -107,7 +109,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     throw error;
   }
 
-  const authenticate = createAuthResolver({
+  const admit = createAdmission({
     verifier,
     keySources: config.keySources,
     rateLimiter: createKeyRateLimiter({ redis, defaultPolicy: config.limits.rateLimit }),
@@ -115,9 +117,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     usage,
     metrics,
   });
+  const authenticate = throwingRefusals(admit);
   let closing: Promise<void> | undefined;
   return {
-    config, database, db, clock, logger, metrics, cache, verifier, keys, users, audit, usage, redis, authenticate,
+    config, database, db, clock, logger, metrics, cache, verifier, keys, users, audit, usage, redis, admit, authenticate,
     bootstrapAdmin: (email) => bootstrapAdmin({ db, clock, keyPrefix, hashSecret }, email),
     hasEnabledAdmin: () => adminExists(db),
     close: () => (closing ??= stopAll()),

@@ -1,4 +1,4 @@
-import { GraphQLError } from "graphql";
+import { GraphQLError, type GraphQLErrorOptions } from "graphql";
 import { connectionFailureCode } from "./db/connection-failure.ts";
 
 /**
@@ -133,28 +133,65 @@ export function classify(error: unknown): Classified | undefined {
   return undefined;
 }
 
-// ---- GraphQLErrors of the request path. ----
+// ---- Refusals of a whole request, before GraphQL runs. ----
 
 export const WWW_AUTHENTICATE = 'ApiKey realm="keyscope", header="X-API-Key"';
 
-/** A presented key was refused: 401 for the whole request. */
-export function keyRejected(reason: KeyFailureReason): GraphQLError {
-  return requestError(reason, REASONS[reason].message, [["www-authenticate", WWW_AUTHENTICATE]]);
+/**
+ * A whole request refused (401, 429, 503), as a value: the door answers it without building an
+ * error (http/door-refusal.ts); `refusalError` makes it the GraphQLError Apollo answers alike.
+ */
+export interface RequestRefusal {
+  status: number;
+  message: string;
+  extensions: { code: ErrorCode; reason?: Reason };
+  /** Names in lower case. */
+  headers: readonly (readonly [string, string])[];
 }
+
+/** A presented key was refused: 401. */
+export function keyRefusal(reason: KeyFailureReason): RequestRefusal {
+  return KEY_REFUSALS[reason];
+}
+
+// One shared value per reason (nothing changes a refusal: refusalError copies what it keeps).
+const KEY_REFUSALS = Object.fromEntries(
+  (["KEY_MALFORMED", "KEY_INVALID", "KEY_EXPIRED", "KEY_REVOKED", "KEY_DISABLED", "AMBIGUOUS_KEY"] as const).map((reason) => [
+    reason,
+    reasonRefusal(reason, REASONS[reason].message, [["www-authenticate", WWW_AUTHENTICATE]]),
+  ]),
+) as Record<KeyFailureReason, RequestRefusal>;
 
 /** When to try again after a 503 KEY_STORE_UNAVAILABLE. */
 export const KEY_STORE_RETRY_AFTER_SECONDS = 5;
 
 /** The key store could not be asked and the key was not in the cache: 503. */
-export function keyStoreUnavailable(): GraphQLError {
-  return requestError("KEY_STORE_UNAVAILABLE", REASONS.KEY_STORE_UNAVAILABLE.message, [["retry-after", String(KEY_STORE_RETRY_AFTER_SECONDS)]]);
-}
+export const KEY_STORE_UNAVAILABLE_REFUSAL: RequestRefusal = reasonRefusal("KEY_STORE_UNAVAILABLE", REASONS.KEY_STORE_UNAVAILABLE.message, [
+  ["retry-after", String(KEY_STORE_RETRY_AFTER_SECONDS)],
+]);
 
 /** Too many failed key checks from this address: 429 for key-bearing requests. */
-export function tooManyFailures(retryAfterSeconds: number): GraphQLError {
-  return requestError("TOO_MANY_FAILED_ATTEMPTS", `${REASONS.TOO_MANY_FAILED_ATTEMPTS.message} Retry in ${retryAfterSeconds} s.`, [
+export function throttledRefusal(retryAfterSeconds: number): RequestRefusal {
+  return reasonRefusal("TOO_MANY_FAILED_ATTEMPTS", `${REASONS.TOO_MANY_FAILED_ATTEMPTS.message} Retry in ${retryAfterSeconds} s.`, [
     ["retry-after", String(retryAfterSeconds)],
   ]);
+}
+
+/** The key is over its rate limit: 429, nothing runs. SPEC §4 gives no reason. */
+export function rateLimitRefusal(d: RateStanding): RequestRefusal {
+  const headers: [string, string][] = [["retry-after", String(d.resetSeconds)]];
+  addRateLimitHeaders(d, (name, value) => headers.push([name, value]));
+  return { status: 429, message: `This API key is over its rate limit of ${d.limit} requests. Retry in ${d.resetSeconds} s.`, extensions: { code: ErrorCode.RATE_LIMITED }, headers };
+}
+
+/** The GraphQLError for a refusal: Apollo answers a context that throws it with its status and headers. */
+export function refusalError(r: RequestRefusal): GraphQLError {
+  return refusal(r.message, { extensions: { ...r.extensions, http: { status: r.status, headers: new Map(r.headers) } } });
+}
+
+/** A presented key was refused: 401 for the whole request. */
+export function keyRejected(reason: KeyFailureReason): GraphQLError {
+  return refusalError(keyRefusal(reason));
 }
 
 /** A rate-limit standing, as the `RateLimit-*` headers show it. */
@@ -172,13 +209,9 @@ export function addRateLimitHeaders(d: RateStanding, add: (name: string, value: 
   add("ratelimit-reset", String(d.resetSeconds));
 }
 
-/** The key is over its rate limit: 429 for the whole request, nothing runs. SPEC §4 gives no reason. */
-export function rateLimited(d: RateStanding): GraphQLError {
-  const headers = new Map([["retry-after", String(d.resetSeconds)]]);
-  addRateLimitHeaders(d, (name, value) => headers.set(name, value));
-  return new GraphQLError(`This API key is over its rate limit of ${d.limit} requests. Retry in ${d.resetSeconds} s.`, {
-    extensions: { code: ErrorCode.RATE_LIMITED, http: { status: 429, headers } },
-  });
+function reasonRefusal(reason: Reason, message: string, headers: [string, string][]): RequestRefusal {
+  const { code, status } = REASONS[reason];
+  return { status, message, extensions: { code, reason }, headers };
 }
 
 /**
@@ -187,7 +220,7 @@ export function rateLimited(d: RateStanding): GraphQLError {
  */
 export function queryTooCostly(cost: number, maxCost: number): GraphQLError {
   const shown = Number.isFinite(cost) ? String(cost) : "more than can be counted";
-  return new GraphQLError(
+  return refusal(
     `The query would cost ${shown}; this server allows ${maxCost}. Each object counts 1, times the size of the lists it is in: ask for smaller pages (first, last) or fewer nested lists.`,
     { extensions: { code: REASONS.QUERY_COST_EXCEEDED.code, reason: "QUERY_COST_EXCEEDED", cost: Number.isFinite(cost) ? cost : null, maxCost, http: { status: 400 } } },
   );
@@ -195,7 +228,7 @@ export function queryTooCostly(cost: number, maxCost: number): GraphQLError {
 
 /** A field asked for inside itself where that only repeats what is already being read: 400. */
 export function fieldInsideItself(coordinate: string, why: string): GraphQLError {
-  return new GraphQLError(`${coordinate} cannot be selected inside ${coordinate}: ${why}`, {
+  return refusal(`${coordinate} cannot be selected inside ${coordinate}: ${why}`, {
     extensions: { code: REASONS.FIELD_INSIDE_ITSELF.code, reason: "FIELD_INSIDE_ITSELF", http: { status: 400 } },
   });
 }
@@ -218,13 +251,23 @@ export function scopeMissing(coordinate: string, missing: readonly string[]): Gr
 export const orList = (items: readonly string[]) => joinWith(quote(items), "or");
 export const andList = (items: readonly string[]) => joinWith(quote(items), "and");
 
-function requestError(reason: Reason, message: string, headers: [string, string][]): GraphQLError {
-  const { code, status } = REASONS[reason];
-  return new GraphQLError(message, { extensions: { code, reason, http: { status, headers: new Map(headers) } } });
+function fieldError(reason: GuardReason, message: string): GraphQLError {
+  return refusal(message, { extensions: { code: REASONS[reason].code, reason } });
 }
 
-function fieldError(reason: GuardReason, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: REASONS[reason].code, reason } });
+/**
+ * An expected refusal, built without a stack trace: capturing one is most of what a refused
+ * request costs (some 40 µs each, 40 times on a response with 40 refused fields), and nobody reads
+ * it (responses carry none, and expected refusals are not logged with one).
+ */
+function refusal(message: string, options: GraphQLErrorOptions): GraphQLError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new GraphQLError(message, options);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 const quote = (items: readonly string[]) => items.map((item) => `'${item}'`);

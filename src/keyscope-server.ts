@@ -122,8 +122,9 @@ async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerO
   }
   const apollo = createApollo<KeyscopeContext>(config, logger, schema, { plugins: options.plugins, clock: core.clock });
   await apollo.start();
-  const context = async (request: KeyRequest): Promise<KeyscopeContext> => {
-    const auth = await core.authenticate(request);
+  // `admitted`: the auth made at the door (graphql-route.ts), else made here.
+  const context = async (request: KeyRequest, admitted: Auth | undefined): Promise<KeyscopeContext> => {
+    const auth = admitted ?? (await core.authenticate(request));
     if (!extend) return { auth };
     // The request as the route handed it has lost its key already; the key as read goes too.
     const { presented: _, ...visible } = request;
@@ -142,6 +143,9 @@ async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerO
     graphql: createGraphQLRoute({
       apollo,
       context,
+      // A refused key is answered before Apollo, as Apollo would answer it: a flood of forged keys
+      // costs the valid ones less.
+      admit: core.admit,
       finish: (ctx, addHeader) => finishRequest(ctx?.auth, addHeader, usage),
       keySources: config.keySources,
       maxBodyBytes: config.limits.maxBodyBytes,

@@ -1,5 +1,14 @@
 import { defaultConfig, withDefaults, type KeySources } from "../config.ts";
-import { addRateLimitHeaders, keyRejected, type KeyFailureReason, keyStoreUnavailable, rateLimited, tooManyFailures } from "../errors.ts";
+import {
+  addRateLimitHeaders,
+  KEY_STORE_UNAVAILABLE_REFUSAL,
+  keyRefusal,
+  type KeyFailureReason,
+  rateLimitRefusal,
+  refusalError,
+  throttledRefusal,
+  type RequestRefusal,
+} from "../errors.ts";
 import { readPresentedKey, type KeyCarrier, type PresentedKey } from "../http/read-key.ts";
 import type { FailedAuthThrottle } from "../limits/failed-auth-throttle.ts";
 import type { KeyRateLimiter, RateDecision } from "../limits/rate-limit.ts";
@@ -46,12 +55,32 @@ export interface ContextOptions {
   metrics?: Pick<Metrics, "keyChecked" | "rateLimited" | "throttled">;
 }
 
+/** A request's auth, or why the whole request is refused. */
+export type Admission = { ok: true; auth: Auth } | { ok: false; refusal: RequestRefusal };
+
 /**
  * Builds the request's auth. A presented key that fails throws a 401 GraphQLError for the
  * whole request, a key over its limit (or an address past its failures) a 429; no key at all
  * is fine here (guarded fields refuse it one by one).
  */
 export function createAuthResolver(options: ContextOptions): (request: KeyRequest) => Promise<Auth> {
+  return throwingRefusals(createAdmission(options));
+}
+
+/** An admission whose refusals are thrown as the GraphQLErrors Apollo answers with their status. */
+export function throwingRefusals(admit: (request: KeyRequest) => Promise<Admission>): (request: KeyRequest) => Promise<Auth> {
+  return async (request) => {
+    const admission = await admit(request);
+    if (admission.ok) return admission.auth;
+    throw refusalError(admission.refusal);
+  };
+}
+
+/**
+ * The same, the refusal as a value: what Keyscope's own door answers without building an error
+ * (a forged key's request is the flood's, so its refusal is kept cheap).
+ */
+export function createAdmission(options: ContextOptions): (request: KeyRequest) => Promise<Admission> {
   const { verifier, rateLimiter, throttle, usage, metrics = noopMetrics } = options;
   const keySources: KeySources = withDefaults(defaultConfig.keySources, options.keySources);
   return async (request) => {
@@ -59,34 +88,38 @@ export function createAuthResolver(options: ContextOptions): (request: KeyReques
     const presented = request.presented ?? readPresentedKey(request, keySources);
     if (presented.kind === "none") {
       metrics.keyChecked("KEY_MISSING", "none");
-      return { key: null, clientAddress: address, rateLimit: null, refusals: 0 };
+      return admitted({ key: null, clientAddress: address, rateLimit: null, refusals: 0 });
     }
     if (throttle && address && throttle.isSuspect(address)) {
       const wait = await throttle.retryAfter(address);
       if (wait > 0) {
         metrics.throttled();
-        throw tooManyFailures(wait);
+        return refused(throttledRefusal(wait));
       }
     }
     if (presented.kind === "rejected") {
       metrics.keyChecked(presented.reason, "none");
-      throw await refusedWithoutIo(presented.reason, throttle, address);
+      return refused(await refusedWithoutIo(presented.reason, throttle, address));
     }
     // A key known to the cache is judged without an await; only a miss asks the store.
     const known = verifier.verifyWithoutIo(presented.key, request.connection);
-    if (known && !known.ok) throw await refusedWithoutIo(known.reason, throttle, address);
+    if (known && !known.ok) return refused(await refusedWithoutIo(known.reason, throttle, address));
     const result = known ?? (await verifyCounted(verifier, presented.key, throttle, address, metrics));
-    if (!result.ok) throw keyRejected(result.reason);
+    if ("refusal" in result) return refused(result.refusal);
+    if (!result.ok) return refused(keyRefusal(result.reason));
     const key = result.key;
     const rateLimit = rateLimiter ? await rateLimiter.consume(key.id, key.rateLimit) : null;
     if (rateLimit && !rateLimit.allowed) {
       metrics.rateLimited();
       usage?.record(key.id, true);
-      throw rateLimited(rateLimit);
+      return refused(rateLimitRefusal(rateLimit));
     }
-    return { key, clientAddress: address, rateLimit, refusals: 0 };
+    return admitted({ key, clientAddress: address, rateLimit, refusals: 0 });
   };
 }
+
+const admitted = (auth: Auth): Admission => ({ ok: true, auth });
+const refused = (refusal: RequestRefusal): Admission => ({ ok: false, refusal });
 
 /** After the response is built: RateLimit-* headers, and the request counted in usage. */
 export function finishRequest(auth: Auth | undefined, addHeader: (name: string, value: string) => void, usage: UsageRecorder | undefined): void {
@@ -101,9 +134,9 @@ export function countRefusal(auth: Auth | undefined): void {
 }
 
 /** Refused without asking the store (the format, the cache): the failure is counted after the fact. */
-async function refusedWithoutIo(reason: KeyFailureReason, throttle: FailedAuthThrottle | undefined, address: string | null) {
+async function refusedWithoutIo(reason: KeyFailureReason, throttle: FailedAuthThrottle | undefined, address: string | null): Promise<RequestRefusal> {
   if (throttle && address) await throttle.recordFailure(address);
-  return keyRejected(reason);
+  return keyRefusal(reason);
 }
 
 /**
@@ -117,13 +150,13 @@ async function verifyCounted(
   throttle: FailedAuthThrottle | undefined,
   address: string | null,
   metrics: Pick<Metrics, "throttled">,
-): Promise<Verification> {
+): Promise<Verification | { refusal: RequestRefusal }> {
   const counted = throttle && address ? { throttle, address } : undefined;
   if (counted) {
     const wait = await counted.throttle.reserve(counted.address);
     if (wait > 0) {
       metrics.throttled();
-      throw tooManyFailures(wait);
+      return { refusal: throttledRefusal(wait) };
     }
   }
   let result: Verification;
@@ -131,7 +164,7 @@ async function verifyCounted(
     result = await verifier.verify(key);
   } catch (error) {
     await counted?.throttle.settle(counted.address, false).catch(() => {});
-    if (error instanceof KeyStoreUnavailableError) throw keyStoreUnavailable();
+    if (error instanceof KeyStoreUnavailableError) return { refusal: KEY_STORE_UNAVAILABLE_REFUSAL };
     throw error;
   }
   await counted?.throttle.settle(counted.address, !result.ok);

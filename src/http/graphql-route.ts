@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
-import type { KeyRequest } from "../auth/context.ts";
+import type { Admission, Auth, KeyRequest } from "../auth/context.ts";
 import type { KeySources } from "../config.ts";
 import { ErrorCode } from "../errors.ts";
 import { clientAddress, NO_PROXY_TRUST, type ProxyTrust } from "./client-address.ts";
 import { readKeyAtDoor, type VisibleRequest } from "./read-key.ts";
 import { parseBody, readBody } from "./request-body.ts";
+import { refusalAnswer } from "./door-refusal.ts";
 import { GRAPHQL_HEADERS, sendGraphQLError } from "./respond.ts";
 import type { Route } from "./server.ts";
 
@@ -14,8 +15,17 @@ export interface GraphQLRouteOptions<TContext extends BaseContext> {
   path?: string;
   /** Started. */
   apollo: ApolloServer<TContext>;
-  /** Builds the GraphQL context; may throw a GraphQLError (401, 429, 503) for the whole request. */
-  context: (request: KeyRequest) => Promise<TContext>;
+  /**
+   * Builds the GraphQL context; may throw a GraphQLError (401, 429, 503) for the whole request.
+   * `auth`: what `admit` gave at the door, when it ran there.
+   */
+  context: (request: KeyRequest, auth: Auth | undefined) => Promise<TContext>;
+  /**
+   * Checks a presented key before Apollo, for requests Apollo would take straight to its context
+   * (a JSON POST); a refusal is answered at the door as Apollo would answer it (door-refusal.ts).
+   * Leave out to check every key inside Apollo, in `context`.
+   */
+  admit?: (request: KeyRequest) => Promise<Admission>;
   /**
    * Called once the response is built (context undefined if it was never made): add headers
    * (names in lower case, not already set by Apollo), count.
@@ -64,18 +74,36 @@ async function answer<TContext extends BaseContext>(options: GraphQLRouteOptions
   const hide = options.hideCredentials ?? true;
   const visible: VisibleRequest = hide ? door.withoutKey : { headers: req.headers, search, body };
   const address = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], options.proxyTrust ?? NO_PROXY_TRUST);
+  const keyRequest: KeyRequest = {
+    // The key was read: nobody after this point needs the raw headers that carried it. Built
+    // only if a context function asks (Keyscope's own reads `presented`).
+    get rawHeaders() {
+      return hide && presented.kind !== "none" ? flatten(visible.headers) : req.rawHeaders;
+    },
+    search: visible.search, body: visible.body, presented, clientAddress: address, connection: req.socket,
+  };
+  let auth: Auth | undefined;
+  // What the admission threw (not a refusal: a fault), for Apollo to answer as a context that threw it.
+  let fault: { error: unknown } | undefined;
+  if (options.admit && presented.kind !== "none" && goesStraightToContext(req, body)) {
+    try {
+      const admission = await options.admit(keyRequest);
+      if (!admission.ok) {
+        const refusal = refusalAnswer(admission.refusal, req.headers.accept);
+        return send(res, refusal.status, withGraphQLHeaders(refusal.head), refusal.body);
+      }
+      auth = admission.auth;
+    } catch (error) {
+      fault = { error };
+    }
+  }
   let context: TContext | undefined;
   const response = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers: headerMap(visible.headers), search: visible.search, body: visible.body },
-    context: async () =>
-      (context = await options.context({
-        // The key was read: nobody after this point needs the raw headers that carried it. Built
-        // only if a context function asks (Keyscope's own reads `presented`).
-        get rawHeaders() {
-          return hide && presented.kind !== "none" ? flatten(visible.headers) : req.rawHeaders;
-        },
-        search: visible.search, body: visible.body, presented, clientAddress: address, connection: req.socket,
-      })),
+    context: async () => {
+      if (fault) throw fault.error;
+      return (context = await options.context(keyRequest, auth));
+    },
   });
   // Ours win over anything Apollo or a plugin set (a cache-control from a cache hint included).
   for (const [name, value] of GRAPHQL_HEADERS) response.headers.set(name, value);
@@ -83,16 +111,35 @@ async function answer<TContext extends BaseContext>(options: GraphQLRouteOptions
   const head: string[] = [];
   for (const [name, value] of response.headers) head.push(name, value);
   options.finish?.(context, (name, value) => head.push(name, value));
-  if (response.body.kind === "complete") {
-    const text = response.body.string;
-    head.push("content-length", String(Buffer.byteLength(text)));
-    res.writeHead(response.status ?? 200, head);
-    res.end(text);
-    return;
-  }
+  if (response.body.kind === "complete") return void send(res, response.status ?? 200, head, response.body.string);
   res.writeHead(response.status ?? 200, head);
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/** One writeHead with a flat list and the length: far cheaper than a setHeader call per header. */
+function send(res: ServerResponse, status: number, head: string[], text: string): void {
+  head.push("content-length", String(Buffer.byteLength(text)));
+  res.writeHead(status, head);
+  res.end(text);
+}
+
+function withGraphQLHeaders(head: string[]): string[] {
+  for (const [name, value] of GRAPHQL_HEADERS) head.push(name, value);
+  return head;
+}
+
+/**
+ * Whether Apollo would build this request's context before anything else could answer it: a POST
+ * of `application/json` parsed into an object (neither the landing page, which is for GET, nor
+ * CSRF prevention, which passes that content type, comes first). Any other request's context is
+ * built inside Apollo, where it always was.
+ */
+function goesStraightToContext(req: IncomingMessage, body: unknown): boolean {
+  if (req.method !== "POST" || typeof body !== "object" || body === null) return false;
+  const type = req.headers["content-type"] ?? "";
+  const semicolon = type.indexOf(";");
+  return (semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase() === "application/json";
 }
 
 /** Headers as a raw name/value list, for a KeyRequest built from the request without its key. */
