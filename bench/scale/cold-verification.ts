@@ -1,6 +1,12 @@
 // Cold verification over real HTTP: each key presented for the first time (cache miss →
-// PostgreSQL), each followed on the same keep-alive connection by the key before it, which the
-// cache now holds (a cache hit; not the connection's last key, so the LRU is really asked).
+// PostgreSQL), each followed on the same keep-alive connection by two keys the cache holds (cache
+// hits; neither is the connection's last key, so the LRU is really asked).
+//
+// One request's latency on two shared cores jitters by milliseconds whatever it does (the
+// scheduler, GC of either process), so the p99 of each pair's own difference measures that jitter
+// as much as the look-up. The two hits give the control: hit − hit has no look-up in it, and its
+// spread is the jitter alone. The added latency is judged on the distributions, cold's percentile
+// minus the hits' (the control's is close to 0), with the pairwise figures printed beside it.
 import { Agent } from "node:http";
 import { percentile } from "../stats.ts";
 import { timedPost } from "./timed-request.ts";
@@ -8,19 +14,33 @@ import { timedPost } from "./timed-request.ts";
 export const TYPENAME_BODY = JSON.stringify({ query: "{ __typename }" });
 export const TYPENAME_ANSWER = JSON.stringify({ data: { __typename: "Query" } });
 
+/** Triples first run and not counted: the miss path compiled by V8 before it is timed. */
+const WARM_UP = 50;
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+}
+
 export interface ColdResult {
   count: number;
-  cold: { p50: number; p99: number };
-  hit: { p50: number; p99: number };
-  /** Of each pair's own difference (cold − the hit right after it). */
-  added: { p50: number; p99: number };
+  cold: Percentiles;
+  hit: Percentiles;
+  /** Cold's percentiles minus the first hits' (the judged figure). */
+  added: Percentiles;
+  /** The same for the second hits against the first: no look-up in either, so jitter alone. */
+  control: Percentiles;
+  /** Of each triple's own difference: cold − its first hit, and second hit − first hit. */
+  pairwise: { added: Percentiles; control: Percentiles };
 }
 
 export async function measureColdVerification(url: string, keys: string[], warmKey: string): Promise<ColdResult> {
+  if (keys.length <= WARM_UP) throw new Error(`cold verification needs more than ${WARM_UP} keys`);
   const target = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const cold: number[] = [];
   const hit: number[] = [];
+  const hitAgain: number[] = [];
   try {
     const ask = async (key: string) => {
       const answer = await timedPost(target, agent, { "content-type": "application/json", "x-api-key": key }, TYPENAME_BODY);
@@ -28,17 +48,29 @@ export async function measureColdVerification(url: string, keys: string[], warmK
       return answer.ms;
     };
     await ask(warmKey);
-    let previous = warmKey;
-    for (const key of keys) {
-      cold.push(await ask(key));
-      hit.push(await ask(previous));
-      previous = key;
+    let [previous, beforeThat] = [warmKey, warmKey];
+    for (const [i, key] of keys.entries()) {
+      const triple = [await ask(key), await ask(previous), await ask(beforeThat)] as const;
+      [beforeThat, previous] = [previous, key];
+      if (i < WARM_UP) continue;
+      cold.push(triple[0]);
+      hit.push(triple[1]);
+      hitAgain.push(triple[2]);
     }
   } finally {
     agent.destroy();
   }
-  const pair = (values: number[]) => ({ p50: percentile(values, 0.5), p99: percentile(values, 0.99) });
-  return { count: keys.length, cold: pair(cold), hit: pair(hit), added: pair(cold.map((c, i) => c - hit[i]!)) };
+  const of = (values: number[]): Percentiles => ({ p50: percentile(values, 0.5), p99: percentile(values, 0.99) });
+  const minus = (a: Percentiles, b: Percentiles): Percentiles => ({ p50: a.p50 - b.p50, p99: a.p99 - b.p99 });
+  const [coldP, hitP, againP] = [of(cold), of(hit), of(hitAgain)];
+  return {
+    count: cold.length,
+    cold: coldP,
+    hit: hitP,
+    added: minus(coldP, hitP),
+    control: minus(againP, hitP),
+    pairwise: { added: of(cold.map((c, i) => c - hit[i]!)), control: of(hitAgain.map((h, i) => h - hit[i]!)) },
+  };
 }
 
 /** Presents each key once, `concurrency` at a time (fills the key cache). */
