@@ -127,8 +127,10 @@ async function serve(core: Core, schema: GraphQLSchema, options: KeyscopeServerO
     const auth = admitted ?? (await core.authenticate(request));
     if (!extend) return { auth };
     // The request as the route handed it has lost its key already; the key as read goes too.
-    const { presented: _, ...visible } = request;
-    return { ...(await extend({ request: config.hideCredentials ? visible : request, auth })), auth };
+    // A plain object, named one by one: the route's request is a class whose `rawHeaders` is a getter.
+    const { rawHeaders, search, body, clientAddress, connection, presented } = request;
+    const visible: KeyRequest = config.hideCredentials ? { rawHeaders, search, body, clientAddress, connection } : { rawHeaders, search, body, clientAddress, connection, presented };
+    return { ...(await extend({ request: visible, auth })), auth };
   };
   // /metrics on the public port, unless it has a port of its own.
   const exposition = metrics.exposition;

@@ -2,7 +2,8 @@ import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from "@a
 import { systemClock, type Clock } from "../clock.ts";
 import { fieldInsideItself, queryTooCostly } from "../errors.ts";
 import { usageBucketCount } from "../limits/usage-query.ts";
-import { queryCost, type QueryCostOptions } from "./query-cost.ts";
+import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from "graphql";
+import { queryCost, type CostVerdict, type QueryCostOptions } from "./query-cost.ts";
 
 export interface CostLimitOptions extends QueryCostOptions {
   /** The most one operation may cost (see queryCost); above it, 400 and nothing runs. */
@@ -28,15 +29,46 @@ export function managementCost(clock: Clock = systemClock): QueryCostOptions {
  * (`first: $n`); its errors carry `extensions.http.status`, without which Apollo answers 500.
  */
 export function costLimitPlugin<TContext extends BaseContext>(options: CostLimitOptions): ApolloServerPlugin<TContext> {
-  const { maxCost, ...costOptions } = options;
+  const check = costCheck(options);
   // One listener for every request: nothing is allocated per request but the walk itself.
   const listener: GraphQLRequestListener<TContext> = {
     async didResolveOperation({ schema, document, operation, request }) {
-      if (!operation) return; // Apollo has refused the request already
-      const verdict = queryCost(schema, document, operation, request.variables, costOptions);
-      if (verdict.kind === "inside-itself") throw fieldInsideItself(verdict.coordinate, verdict.why);
-      if (verdict.kind === "cost" && verdict.cost > maxCost) throw queryTooCostly(verdict.cost, maxCost);
+      if (operation) check(schema, document, operation, request.variables); // else Apollo has refused the request already
     },
   };
   return { requestDidStart: async () => listener };
+}
+
+/**
+ * The check itself: throws the 400 GraphQLError when the operation is refused. An operation
+ * without variables whose walk asked no `listSizes` function (those may read the clock) costs
+ * the same every time: its verdict is kept with the operation's node, which Apollo's document
+ * cache hands back for the same query text, so a repeated query is not walked again.
+ */
+export function costCheck(options: CostLimitOptions) {
+  const { maxCost, listSizes, ...rest } = options;
+  const verdicts = new WeakMap<OperationDefinitionNode, CostVerdict>();
+  let askedListSizes = false;
+  const watchedListSizes =
+    listSizes &&
+    Object.fromEntries(
+      Object.entries(listSizes).map(([coordinate, size]) => [
+        coordinate,
+        (args: Record<string, unknown>) => {
+          askedListSizes = true;
+          return size(args);
+        },
+      ]),
+    );
+  const costOptions: QueryCostOptions = { ...rest, ...(watchedListSizes ? { listSizes: watchedListSizes } : {}) };
+  return (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined): void => {
+    let verdict = verdicts.get(operation);
+    if (!verdict) {
+      askedListSizes = false;
+      verdict = queryCost(schema, document, operation, variables, costOptions);
+      if (!operation.variableDefinitions?.length && !askedListSizes) verdicts.set(operation, verdict);
+    }
+    if (verdict.kind === "inside-itself") throw fieldInsideItself(verdict.coordinate, verdict.why);
+    if (verdict.kind === "cost" && verdict.cost > maxCost) throw queryTooCostly(verdict.cost, maxCost);
+  };
 }

@@ -4,7 +4,7 @@ import type { Admission, Auth, KeyRequest } from "../auth/context.ts";
 import type { KeySources } from "../config.ts";
 import { ErrorCode } from "../errors.ts";
 import { clientAddress, NO_PROXY_TRUST, type ProxyTrust } from "./client-address.ts";
-import { readKeyAtDoor, type VisibleRequest } from "./read-key.ts";
+import { readKeyAtDoor, type PresentedKey, type VisibleRequest } from "./read-key.ts";
 import { parseBody, readBody } from "./request-body.ts";
 import { refusalAnswer } from "./door-refusal.ts";
 import { GRAPHQL_HEADERS, sendGraphQLError } from "./respond.ts";
@@ -74,14 +74,7 @@ async function answer<TContext extends BaseContext>(options: GraphQLRouteOptions
   const hide = options.hideCredentials ?? true;
   const visible: VisibleRequest = hide ? door.withoutKey : { headers: req.headers, search, body };
   const address = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], options.proxyTrust ?? NO_PROXY_TRUST);
-  const keyRequest: KeyRequest = {
-    // The key was read: nobody after this point needs the raw headers that carried it. Built
-    // only if a context function asks (Keyscope's own reads `presented`).
-    get rawHeaders() {
-      return hide && presented.kind !== "none" ? flatten(visible.headers) : req.rawHeaders;
-    },
-    search: visible.search, body: visible.body, presented, clientAddress: address, connection: req.socket,
-  };
+  const keyRequest = new DoorRequest(req, hide ? visible.headers : undefined, visible, presented, address);
   let auth: Auth | undefined;
   // What the admission threw (not a refusal: a fault), for Apollo to answer as a context that threw it.
   let fault: { error: unknown } | undefined;
@@ -109,12 +102,40 @@ async function answer<TContext extends BaseContext>(options: GraphQLRouteOptions
   for (const [name, value] of GRAPHQL_HEADERS) response.headers.set(name, value);
   // One writeHead with a flat list: far cheaper than a setHeader call per header.
   const head: string[] = [];
-  for (const [name, value] of response.headers) head.push(name, value);
+  response.headers.forEach((value, name) => head.push(name, value));
   options.finish?.(context, (name, value) => head.push(name, value));
   if (response.body.kind === "complete") return void send(res, response.status ?? 200, head, response.body.string);
   res.writeHead(response.status ?? 200, head);
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/**
+ * The request as the context sees it. A class, not an object literal with a getter (which V8
+ * builds slowly on every request): `rawHeaders` is made only if a context function asks
+ * (Keyscope's own reads `presented`), and without the key's headers when credentials are hidden.
+ */
+class DoorRequest implements KeyRequest {
+  readonly search: string;
+  readonly body: unknown;
+  readonly connection: object;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    /** The headers without the key, when the key is hidden. */
+    private readonly hiddenHeaders: IncomingMessage["headers"] | undefined,
+    visible: VisibleRequest,
+    readonly presented: PresentedKey,
+    readonly clientAddress: string | null,
+  ) {
+    this.search = visible.search;
+    this.body = visible.body;
+    this.connection = req.socket;
+  }
+
+  get rawHeaders(): string[] {
+    return this.hiddenHeaders && this.presented.kind !== "none" ? flatten(this.hiddenHeaders) : this.req.rawHeaders;
+  }
 }
 
 /** One writeHead with a flat list and the length: far cheaper than a setHeader call per header. */
@@ -155,8 +176,10 @@ function flatten(headers: IncomingMessage["headers"]): string[] {
 
 function headerMap(headers: IncomingMessage["headers"]): HeaderMap {
   const map = new HeaderMap();
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) map.set(name, Array.isArray(value) ? value.join(", ") : value);
+  // node's names are lower case already; for…in allocates no entry per header.
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined) map.set(name, typeof value === "string" ? value : value.join(", "));
   }
   return map;
 }
