@@ -233,26 +233,34 @@ export function fieldInsideItself(coordinate: string, why: string): GraphQLError
   });
 }
 
+/**
+ * Where in the response a field error belongs. Given, the error is made where graphql-js would
+ * put it, and graphql-js passes it on as it is instead of wrapping it in a second GraphQLError
+ * (`locatedError`), whose stack capture at the depth of execution is most of what a refused field
+ * costs.
+ */
+export type FieldErrorPlace = Pick<GraphQLErrorOptions, "nodes" | "path">;
+
 /** No key, and the field needs one: a field error, the rest of the data is returned. */
-export function keyMissing(coordinate: string): GraphQLError {
-  return fieldError("KEY_MISSING", `${coordinate} requires an API key. Send one in the X-API-Key header.`);
+export function keyMissing(coordinate: string, at?: FieldErrorPlace): GraphQLError {
+  return fieldError("KEY_MISSING", `${coordinate} requires an API key. Send one in the X-API-Key header.`, at);
 }
 
-export function clientTypeNotAllowed(coordinate: string, allowed: readonly string[]): GraphQLError {
-  return fieldError("CLIENT_TYPE_NOT_ALLOWED", `${coordinate} requires a key of client type ${orList(allowed)}.`);
+export function clientTypeNotAllowed(coordinate: string, allowed: readonly string[], at?: FieldErrorPlace): GraphQLError {
+  return fieldError("CLIENT_TYPE_NOT_ALLOWED", `${coordinate} requires a key of client type ${orList(allowed)}.`, at);
 }
 
-export function scopeMissing(coordinate: string, missing: readonly string[]): GraphQLError {
+export function scopeMissing(coordinate: string, missing: readonly string[], at?: FieldErrorPlace): GraphQLError {
   const noun = missing.length === 1 ? "scope" : "scopes";
-  return fieldError("SCOPE_MISSING", `${coordinate} requires ${noun} ${andList(missing)}, which this key does not hold.`);
+  return fieldError("SCOPE_MISSING", `${coordinate} requires ${noun} ${andList(missing)}, which this key does not hold.`, at);
 }
 
 /** `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`. */
 export const orList = (items: readonly string[]) => joinWith(quote(items), "or");
 export const andList = (items: readonly string[]) => joinWith(quote(items), "and");
 
-function fieldError(reason: GuardReason, message: string): GraphQLError {
-  return refusal(message, { extensions: { code: REASONS[reason].code, reason } });
+function fieldError(reason: GuardReason, message: string, at: FieldErrorPlace | undefined): GraphQLError {
+  return refusal(message, { ...at, extensions: { code: REASONS[reason].code, reason } });
 }
 
 /**

@@ -8,8 +8,8 @@ export { costLimitPlugin, managementCost, type CostLimitOptions } from "./graphq
 export { createErrorFormatter } from "./graphql/format-error.ts";
 export { outageStatusPlugin } from "./graphql/outage-status.ts";
 export { clientAddress, proxyTrust, type ProxyTrust } from "./http/client-address.ts";
-export { ErrorCode, REASONS, classify, type KeyFailureReason, type Reason } from "./errors.ts";
-export { createAuthResolver, countRefusal, type Auth, type KeyRequest, type KeyscopeContext } from "./auth/context.ts";
+export { ErrorCode, REASONS, classify, refusalError, type KeyFailureReason, type Reason, type RequestRefusal } from "./errors.ts";
+export { createAdmission, createAuthResolver, countRefusal, type Admission, type Auth, type KeyRequest, type KeyscopeContext } from "./auth/context.ts";
 export { createKeyVerifier, judge, KeyStoreUnavailableError, type KeyVerifier, type Verification } from "./auth/verify-key.ts";
 export { KeyCache } from "./auth/key-cache.ts";
 export type { AuthenticatedKey, Credential } from "./auth/credential.ts";

@@ -10,6 +10,7 @@ import {
   isInterfaceType,
   isIntrospectionType,
   isObjectType,
+  responsePathAsArray,
   type GraphQLAbstractType,
   type GraphQLField,
   type GraphQLFieldConfig,
@@ -20,7 +21,7 @@ import {
   type GraphQLTypeResolver,
 } from "graphql";
 import type { Auth } from "../auth/context.ts";
-import { clientTypeNotAllowed, keyMissing, scopeMissing, type GuardReason } from "../errors.ts";
+import { clientTypeNotAllowed, keyMissing, scopeMissing, type FieldErrorPlace, type GuardReason } from "../errors.ts";
 import { NAME_PATTERN } from "../keys/names.ts";
 import { readSchemaFile } from "./schema-files.ts";
 
@@ -209,7 +210,8 @@ function guardField(
     resolve(source, args, context, info) {
       const auth = authOf(context);
       const failure = check(auth);
-      if (failure) throw refused(failure, auth, coordinate, coordinate, onRefusal);
+      // Made at the field's place (the whole field is refused, not an element of it).
+      if (failure) throw refused(failure, auth, coordinate, coordinate, onRefusal, { nodes: info.fieldNodes, path: responsePathAsArray(info.path) });
       return resolve(source, args, context, info);
     },
   };
@@ -286,15 +288,22 @@ function authOf(context: unknown): Auth | undefined {
 }
 
 /** The refusal as a GraphQLError whose message begins with `subject`; `onRefusal` hears of it first. */
-function refused(failure: Failure, auth: Auth | undefined, coordinate: string, subject: string, onRefusal: RequiresKeyOptions["onRefusal"]): GraphQLError {
+function refused(
+  failure: Failure,
+  auth: Auth | undefined,
+  coordinate: string,
+  subject: string,
+  onRefusal: RequiresKeyOptions["onRefusal"],
+  at?: FieldErrorPlace,
+): GraphQLError {
   onRefusal?.({ auth, reason: failure.reason, coordinate });
   switch (failure.reason) {
     case "KEY_MISSING":
-      return keyMissing(subject);
+      return keyMissing(subject, at);
     case "CLIENT_TYPE_NOT_ALLOWED":
-      return clientTypeNotAllowed(subject, failure.allowed);
+      return clientTypeNotAllowed(subject, failure.allowed, at);
     case "SCOPE_MISSING":
-      return scopeMissing(subject, failure.missing);
+      return scopeMissing(subject, failure.missing, at);
     default:
       return assertNever(failure);
   }
