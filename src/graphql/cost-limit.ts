@@ -29,14 +29,19 @@ export function managementCost(clock: Clock = systemClock): QueryCostOptions {
  * (`first: $n`); its errors carry `extensions.http.status`, without which Apollo answers 500.
  */
 export function costLimitPlugin<TContext extends BaseContext>(options: CostLimitOptions): ApolloServerPlugin<TContext> {
-  const check = costCheck(options);
   // One listener for every request: nothing is allocated per request but the walk itself.
-  const listener: GraphQLRequestListener<TContext> = {
+  const listener = costLimitListener<TContext>(options);
+  return { requestDidStart: async () => listener };
+}
+
+/** The plugin's one listener, for a server that joins it with its other per-request hooks (apollo.ts). */
+export function costLimitListener<TContext extends BaseContext>(options: CostLimitOptions): Pick<GraphQLRequestListener<TContext>, "didResolveOperation"> {
+  const check = costCheck(options);
+  return {
     async didResolveOperation({ schema, document, operation, request }) {
       if (operation) check(schema, document, operation, request.variables); // else Apollo has refused the request already
     },
   };
-  return { requestDidStart: async () => listener };
 }
 
 /**

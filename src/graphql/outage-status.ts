@@ -10,7 +10,13 @@ import { classify, KEY_STORE_RETRY_AFTER_SECONDS, REASONS } from "../errors.ts";
  */
 export function outageStatusPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
   // Stateless: one listener for every request.
-  const listener: GraphQLRequestListener<TContext> = {
+  const listener = outageStatusListener<TContext>();
+  return { requestDidStart: async () => listener };
+}
+
+/** The plugin's one listener, for a server that joins it with its other per-request hooks (apollo.ts). */
+export function outageStatusListener<TContext extends BaseContext>(): Pick<GraphQLRequestListener<TContext>, "willSendResponse"> {
+  return {
     async willSendResponse({ response, errors }) {
       if (!errors || response.body.kind !== "single" || response.body.singleResult.data != null) return;
       if (!errors.some((error) => classify(unwrapResolverError(error))?.reason === "KEY_STORE_UNAVAILABLE")) return;
@@ -18,5 +24,4 @@ export function outageStatusPlugin<TContext extends BaseContext>(): ApolloServer
       response.http.headers.set("retry-after", String(KEY_STORE_RETRY_AFTER_SECONDS));
     },
   };
-  return { requestDidStart: async () => listener };
 }
