@@ -44,7 +44,8 @@ export interface GraphQLRouteOptions<TContext extends BaseContext> {
 
 /**
  * The GraphQL endpoint: the only HTTP code that knows Apollo. It reads the body (with a size
- * limit), reads the key at the door, and hands Apollo the request and the context.
+ * limit), reads the key at the door, answers a refused key there (`admit`), and hands Apollo the
+ * request and the context.
  */
 export function createGraphQLRoute<TContext extends BaseContext>(options: GraphQLRouteOptions<TContext>): Route {
   const { maxBodyBytes } = options;
