@@ -79,7 +79,7 @@ async function answer<TContext extends BaseContext>(options: GraphQLRouteOptions
   let auth: Auth | undefined;
   // What the admission threw (not a refusal: a fault), for Apollo to answer as a context that threw it.
   let fault: { error: unknown } | undefined;
-  if (options.admit && presented.kind !== "none" && goesStraightToContext(req, body)) {
+  if (options.admit && presented.kind !== "none" && goesStraightToContext(req.method, visible.headers, body)) {
     try {
       const admission = await options.admit(keyRequest);
       if (!admission.ok) {
@@ -154,12 +154,13 @@ function withGraphQLHeaders(head: string[]): string[] {
 /**
  * Whether Apollo would build this request's context before anything else could answer it: a POST
  * of `application/json` parsed into an object (neither the landing page, which is for GET, nor
- * CSRF prevention, which passes that content type, comes first). Any other request's context is
- * built inside Apollo, where it always was.
+ * CSRF prevention, which passes that content type, comes first). Judged on the headers Apollo
+ * is handed (`visible`: a key header could be named content-type). Any other request's context
+ * is built inside Apollo, where it always was.
  */
-function goesStraightToContext(req: IncomingMessage, body: unknown): boolean {
-  if (req.method !== "POST" || typeof body !== "object" || body === null) return false;
-  const type = req.headers["content-type"] ?? "";
+function goesStraightToContext(method: string | undefined, headers: IncomingMessage["headers"], body: unknown): boolean {
+  if (method !== "POST" || typeof body !== "object" || body === null) return false;
+  const type = headers["content-type"] ?? "";
   const semicolon = type.indexOf(";");
   return (semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase() === "application/json";
 }

@@ -137,6 +137,20 @@ describe.each(databaseKinds)("refusals answered at the door on %s", (kind) => {
   });
 });
 
+describe.each(databaseKinds)("a key header named content-type on %s", (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(kind, { keySources: { headers: ["content-type"] } });
+  });
+  afterAll(() => server?.close());
+
+  it("is judged as Apollo judges the request without it: no content type, so CSRF prevention refuses it (400)", async () => {
+    const response = await send(server.url, { method: "POST", headers: [["content-type", "application/json"]], body: BODY });
+    expect(response.status).toBe(400);
+    expect(response.json.errors[0].message).toMatch(/Cross-Site Request Forgery/);
+  });
+});
+
 describe("a fault (not a refusal) in the door's check", () => {
   let url: string;
   let close: () => Promise<void>;
