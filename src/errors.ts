@@ -172,10 +172,21 @@ export const KEY_STORE_UNAVAILABLE_REFUSAL: RequestRefusal = reasonRefusal("KEY_
 
 /** Too many failed key checks from this address: 429 for key-bearing requests. */
 export function throttledRefusal(retryAfterSeconds: number): RequestRefusal {
-  return reasonRefusal("TOO_MANY_FAILED_ATTEMPTS", `${REASONS.TOO_MANY_FAILED_ATTEMPTS.message} Retry in ${retryAfterSeconds} s.`, [
-    ["retry-after", String(retryAfterSeconds)],
-  ]);
+  let refusal = THROTTLED_REFUSALS.get(retryAfterSeconds);
+  if (!refusal) {
+    refusal = reasonRefusal("TOO_MANY_FAILED_ATTEMPTS", `${REASONS.TOO_MANY_FAILED_ATTEMPTS.message} Retry in ${retryAfterSeconds} s.`, [
+      ["retry-after", String(retryAfterSeconds)],
+    ]);
+    if (THROTTLED_REFUSALS.size >= MAX_THROTTLED_REFUSALS) THROTTLED_REFUSALS.clear();
+    THROTTLED_REFUSALS.set(retryAfterSeconds, refusal);
+  }
+  return refusal;
 }
+
+// A flood of guesses gets this answer most: one shared value per wait (as many as the window has
+// seconds), so that the door can keep its body ready too (door-refusal.ts).
+const THROTTLED_REFUSALS = new Map<number, RequestRefusal>();
+const MAX_THROTTLED_REFUSALS = 4096;
 
 /** The key is over its rate limit: 429, nothing runs. SPEC §4 gives no reason. */
 export function rateLimitRefusal(d: RateStanding): RequestRefusal {

@@ -17,9 +17,13 @@ export function refusalAnswer(refusal: RequestRefusal, accept: IncomingHttpHeade
   const head: string[] = [];
   for (const [name, value] of refusal.headers) head.push(name, value);
   head.push("content-type", contentType(accept));
-  const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: refusal.extensions }] }) + "\n";
+  let body = BODIES.get(refusal);
+  if (body === undefined) BODIES.set(refusal, (body = JSON.stringify({ errors: [{ message: refusal.message, extensions: refusal.extensions }] }) + "\n"));
   return { status: refusal.status, head, body };
 }
+
+// Refusals are shared values (errors.ts): a 401 or a throttled 429 is serialised once.
+const BODIES = new WeakMap<RequestRefusal, string>();
 
 function contentType(accept: string | undefined): string {
   if (!accept) return APPLICATION_JSON;
