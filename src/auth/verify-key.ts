@@ -1,11 +1,12 @@
 import { systemClock, type Clock } from "../clock.ts";
 import { defaultConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { findCredentialByHash, liveImportedSecrets } from "../keys/key-repository.ts";
+import { findCredentialsByHashes, liveImportedSecrets } from "../keys/key-repository.ts";
 import { classifyKey, hashKey } from "../keys/key-format.ts";
 import type { KeyFailureReason } from "../errors.ts";
 import { noopMetrics, type KeyCheckSource, type Metrics } from "../metrics.ts";
 import { ADMIN_SCOPE, type AuthenticatedKey, type Credential } from "./credential.ts";
+import { createBatchedLookup } from "./batched-lookup.ts";
 import type { CacheEntry, KeyCache } from "./key-cache.ts";
 
 export type VerificationFailure = Exclude<KeyFailureReason, "AMBIGUOUS_KEY">;
@@ -61,6 +62,8 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   // Clients keep connections open and send the same key on each request: the checksum and the
   // hash are then the bulk of a warm check. The key is held only as long as its socket is.
   const byConnection = new WeakMap<object, Remembered>();
+  // The cache misses of one turn of the event loop go to the store as one query.
+  const findCredential = createBatchedLookup((hashes) => findCredentialsByHashes(db, hashes));
 
   async function anyImportedKeys(): Promise<boolean> {
     const now = clock.now();
@@ -83,7 +86,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     if (cached) return { credential: cached, source: "cache" };
     const started = performance.now();
     try {
-      const credential = await findCredentialByHash(db, hash);
+      const credential = await findCredential(hash);
       metrics.keyLookedUp((performance.now() - started) / 1000);
       if (credential) cache.set(hash, credential);
       return { credential, source: "database" };

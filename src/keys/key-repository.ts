@@ -33,14 +33,23 @@ export async function listKeysOfUser(db: Db, userId: string): Promise<ApiKeyRow[
   return db.select().from(apiKeys).where(eq(apiKeys.userId, userId)).orderBy(apiKeys.createdAt, apiKeys.id);
 }
 
-/** The key a secret opens, with what of its owner decides whether it works; one indexed join. */
-export async function findCredentialByHash(db: Db, hash: string): Promise<Credential | null> {
-  return credentialOf(await credentialQueries(db).byHash.execute({ value: hash }));
+/**
+ * The keys these secrets open, by hash, with what of their owners decides whether they work:
+ * one indexed join for them all (verify-key.ts sends the cache misses of one turn together).
+ * A hash that opens nothing is absent from the map.
+ */
+export async function findCredentialsByHashes(db: Db, hashes: readonly string[]): Promise<Map<string, Credential>> {
+  const queries = credentialQueries(db);
+  // A lone miss (the usual case) by plain equality: PostgreSQL keeps one generic plan for it,
+  // while `= any($1)` is planned afresh at each execution (some 0.13 ms more per look-up here).
+  const rows = hashes.length === 1 ? await queries.byHash.execute({ value: hashes[0] }) : await queries.byHashes.execute({ hashes });
+  return new Map(rows.map((row) => [row.hash, credentialOf(row)]));
 }
 
 /** The same, by the secret's id: the principal's fresh look at the calling key. */
 export async function findCredentialBySecretId(db: Db, secretId: string): Promise<Credential | null> {
-  return credentialOf(await credentialQueries(db).bySecretId.execute({ value: secretId }));
+  const [row] = await credentialQueries(db).bySecretId.execute({ value: secretId });
+  return row ? credentialOf(row) : null;
 }
 
 /**
@@ -57,9 +66,10 @@ function credentialQueries(db: Db) {
 }
 
 function prepareCredentialQueries(db: Db) {
-  const byColumn = (column: typeof keySecrets.hash | typeof keySecrets.id, name: string) =>
+  const credentials = () =>
     db
       .select({
+        hash: keySecrets.hash,
         keyId: apiKeys.id,
         secretId: keySecrets.id,
         userId: apiKeys.userId,
@@ -76,18 +86,21 @@ function prepareCredentialQueries(db: Db) {
       })
       .from(keySecrets)
       .innerJoin(apiKeys, eq(apiKeys.id, keySecrets.keyId))
-      .innerJoin(users, eq(users.id, apiKeys.userId))
-      .where(eq(column, sql.placeholder("value")))
-      .prepare(name);
-  return { byHash: byColumn(keySecrets.hash, "keyscope_credential_by_hash"), bySecretId: byColumn(keySecrets.id, "keyscope_credential_by_secret_id") };
+      .innerJoin(users, eq(users.id, apiKeys.userId));
+  return {
+    byHash: credentials().where(eq(keySecrets.hash, sql.placeholder("value"))).prepare("keyscope_credential_by_hash"),
+    byHashes: credentials()
+      .where(sql`${keySecrets.hash} = any(${sql.placeholder("hashes")}::text[])`)
+      .prepare("keyscope_credentials_by_hashes"),
+    bySecretId: credentials().where(eq(keySecrets.id, sql.placeholder("value"))).prepare("keyscope_credential_by_secret_id"),
+  };
 }
 
-type CredentialRow = Awaited<ReturnType<ReturnType<typeof prepareCredentialQueries>["byHash"]["execute"]>>[number];
+type CredentialRow = Awaited<ReturnType<ReturnType<typeof prepareCredentialQueries>["byHashes"]["execute"]>>[number];
 
-function credentialOf(rows: CredentialRow[]): Credential | null {
-  const [row] = rows;
-  if (!row) return null;
-  const { rateLimitLimit, rateLimitWindowSeconds, ...rest } = row;
+function credentialOf(row: CredentialRow): Credential {
+  // The hash stays out: a credential is what a hash opens, cached under it.
+  const { hash: _hash, rateLimitLimit, rateLimitWindowSeconds, ...rest } = row;
   return {
     ...rest,
     expiresAt: row.expiresAt?.getTime() ?? null,

@@ -10,16 +10,17 @@ import { databaseKinds } from "../helpers/databases.ts";
 import type { HttpResponse } from "../helpers/http.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
-// The counter: every call of the verifier's one store look-up, the real function underneath
-// (a wrapper that counts, not a mock: the query still runs against the database).
+// The counter: every hash the verifier's one store look-up is asked for (it takes a turn's misses
+// at once), the real function underneath (a wrapper that counts, not a mock: the query still
+// runs against the database).
 const lookUps = vi.hoisted(() => ({ count: 0 }));
 vi.mock("../../src/keys/key-repository.ts", async (importOriginal) => {
   const real = await importOriginal<typeof import("../../src/keys/key-repository.ts")>();
   return {
     ...real,
-    findCredentialByHash: (...args: Parameters<typeof real.findCredentialByHash>) => {
-      lookUps.count++;
-      return real.findCredentialByHash(...args);
+    findCredentialsByHashes: (...args: Parameters<typeof real.findCredentialsByHashes>) => {
+      lookUps.count += args[1].length;
+      return real.findCredentialsByHashes(...args);
     },
   };
 });

@@ -1,0 +1,62 @@
+// Cache misses that arrive together reach the key store as one query (auth/batched-lookup.ts),
+// on the real databases, and every request still gets its own key's answer: no mix-up between
+// keys looked up together, a forged one among them included.
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { generateKey } from "../../src/keys/key-format.ts";
+import { databaseKinds } from "../helpers/databases.ts";
+import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
+
+// The real function underneath, counted (not a mock: the query still runs against the database).
+const calls = vi.hoisted(() => [] as number[]);
+vi.mock("../../src/keys/key-repository.ts", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../src/keys/key-repository.ts")>();
+  return {
+    ...real,
+    findCredentialsByHashes: (...args: Parameters<typeof real.findCredentialsByHashes>) => {
+      calls.push(args[1].length);
+      return real.findCredentialsByHashes(...args);
+    },
+  };
+});
+
+const KEYS = 30;
+
+describe.each(databaseKinds)("batched key look-ups on %s", (kind) => {
+  let server: TestServer;
+  let issued: { secret: string; keyId: string; userId: string }[];
+  beforeAll(async () => {
+    server = await startServer(kind);
+    issued = [];
+    for (let i = 0; i < KEYS; i++) issued.push(await server.issueKey({ email: `batch-${i % 3}@example.com`, scopes: ["keys:self"] }));
+  });
+  afterAll(() => server?.close());
+
+  it(`${KEYS} uncached keys, a forged one and a repeat checked in one turn: one query, each its own answer`, async () => {
+    server.app.cache.clear();
+    calls.length = 0;
+    const forged = generateKey("ks");
+    const presented = [...issued.map((k) => k.secret), forged, issued[0]!.secret];
+    const results = await Promise.all(presented.map((secret) => server.app.core.verifier.verify(secret)));
+    expect(calls).toEqual([KEYS + 1]);
+    expect(results.slice(0, KEYS).map((r) => (r.ok ? { id: r.key.id, userId: r.key.userId } : r))).toEqual(
+      issued.map((k) => ({ id: k.keyId, userId: k.userId })),
+    );
+    expect(results[KEYS]).toEqual({ ok: false, reason: "KEY_INVALID" });
+    expect(results[KEYS + 1]).toEqual(results[0]);
+  });
+
+  it("simultaneous requests with uncached keys: each is answered as its own key, over HTTP", async () => {
+    server.app.cache.clear();
+    calls.length = 0;
+    const forged = generateKey("ks");
+    const answers = await Promise.all([
+      ...issued.map((k) => server.query("{ me { apiKey { id } user { id } } }", [apiKey(k.secret)])),
+      server.query("{ __typename }", [apiKey(forged)]),
+    ]);
+    expect(answers.slice(0, KEYS).map((a) => a.json)).toEqual(issued.map((k) => ({ data: { me: { apiKey: { id: k.keyId }, user: { id: k.userId } } } })));
+    expect(answers[KEYS]!.status).toBe(401);
+    expect(answers[KEYS]!.json.errors[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "KEY_INVALID" });
+    // Every key asked for once, however the requests fell into turns.
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(KEYS + 1);
+  });
+});
