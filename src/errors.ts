@@ -154,7 +154,7 @@ export function keyRefusal(reason: KeyFailureReason): RequestRefusal {
   return KEY_REFUSALS[reason];
 }
 
-// One shared value per reason (nothing changes a refusal: refusalError copies what it keeps).
+// One shared, frozen value per reason (refusalError copies what it keeps).
 const KEY_REFUSALS = Object.fromEntries(
   (["KEY_MALFORMED", "KEY_INVALID", "KEY_EXPIRED", "KEY_REVOKED", "KEY_DISABLED", "AMBIGUOUS_KEY"] as const).map((reason) => [
     reason,
@@ -192,7 +192,7 @@ const MAX_THROTTLED_REFUSALS = 4096;
 export function rateLimitRefusal(d: RateStanding): RequestRefusal {
   const headers: [string, string][] = [["retry-after", String(d.resetSeconds)]];
   addRateLimitHeaders(d, (name, value) => headers.push([name, value]));
-  return { status: 429, message: `This API key is over its rate limit of ${d.limit} requests. Retry in ${d.resetSeconds} s.`, extensions: { code: ErrorCode.RATE_LIMITED }, headers };
+  return frozenRefusal({ status: 429, message: `This API key is over its rate limit of ${d.limit} requests. Retry in ${d.resetSeconds} s.`, extensions: { code: ErrorCode.RATE_LIMITED }, headers });
 }
 
 /** The GraphQLError for a refusal: Apollo answers a context that throws it with its status and headers. */
@@ -222,7 +222,19 @@ export function addRateLimitHeaders(d: RateStanding, add: (name: string, value: 
 
 function reasonRefusal(reason: Reason, message: string, headers: [string, string][]): RequestRefusal {
   const { code, status } = REASONS[reason];
-  return { status, message, extensions: { code, reason }, headers };
+  return frozenRefusal({ status, message, extensions: { code, reason }, headers });
+}
+
+/**
+ * Refusals are shared between requests (one per reason, one per wait) and the door keeps each
+ * one's body (door-refusal.ts): frozen, so that no one (a library user's code included) can
+ * change what later requests are told.
+ */
+function frozenRefusal(refusal: RequestRefusal): RequestRefusal {
+  for (const pair of refusal.headers) Object.freeze(pair);
+  Object.freeze(refusal.headers);
+  Object.freeze(refusal.extensions);
+  return Object.freeze(refusal);
 }
 
 /**

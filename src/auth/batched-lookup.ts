@@ -18,16 +18,23 @@ export function createBatchedLookup<V>(lookUpMany: (keys: string[]) => Promise<M
     const keys = [...batch.keys()];
     for (let start = 0; start < keys.length; start += maxBatch) {
       const some = keys.slice(start, start + maxBatch);
+      const fail = (error: unknown) => {
+        for (const key of some) for (const waiter of batch.get(key)!) waiter.reject(error);
+      };
       Promise.resolve()
         .then(() => lookUpMany(some))
-        .then(
-          (found) => {
-            for (const key of some) for (const waiter of batch.get(key)!) waiter.resolve(found.get(key) ?? null);
-          },
-          (error: unknown) => {
-            for (const key of some) for (const waiter of batch.get(key)!) waiter.reject(error);
-          },
-        );
+        .then((found) => {
+          // Every waiter answered, or every one failed: none is left waiting.
+          let answers: (V | null)[];
+          try {
+            answers = some.map((key) => found.get(key) ?? null);
+          } catch (error) {
+            return fail(error);
+          }
+          some.forEach((key, i) => {
+            for (const waiter of batch.get(key)!) waiter.resolve(answers[i] ?? null);
+          });
+        }, fail);
     }
   }
 

@@ -2,7 +2,8 @@
 // on the real databases, and every request still gets its own key's answer: no mix-up between
 // keys looked up together, a forged one among them included.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { generateKey } from "../../src/keys/key-format.ts";
+import { generateKey, hashKey } from "../../src/keys/key-format.ts";
+import { findCredentialsByHashes } from "../../src/keys/key-repository.ts";
 import { databaseKinds } from "../helpers/databases.ts";
 import { apiKey, startServer, type TestServer } from "../helpers/server.ts";
 
@@ -31,18 +32,34 @@ describe.each(databaseKinds)("batched key look-ups on %s", (kind) => {
   });
   afterAll(() => server?.close());
 
-  it(`${KEYS} uncached keys, a forged one and a repeat checked in one turn: one query, each its own answer`, async () => {
+  it(`${KEYS} uncached keys, forged ones among them and a repeat, checked in one turn: one query, each its own answer`, async () => {
     server.app.cache.clear();
     calls.length = 0;
-    const forged = generateKey("ks");
-    const presented = [...issued.map((k) => k.secret), forged, issued[0]!.secret];
-    const results = await Promise.all(presented.map((secret) => server.app.core.verifier.verify(secret)));
-    expect(calls).toEqual([KEYS + 1]);
-    expect(results.slice(0, KEYS).map((r) => (r.ok ? { id: r.key.id, userId: r.key.userId } : r))).toEqual(
-      issued.map((k) => ({ id: k.keyId, userId: k.userId })),
+    // Not in the order they were issued (the order the database may give its rows back in),
+    // forged keys first and in the middle: an answer matched by position would be caught.
+    const mixed = [...issued].reverse();
+    const presented: ({ secret: string; keyId: string; userId: string } | null)[] = [null, ...mixed.slice(0, 10), null, ...mixed.slice(10), mixed[3]!];
+    const results = await Promise.all(presented.map((k) => server.app.core.verifier.verify(k ? k.secret : generateKey("ks"))));
+    expect(calls).toEqual([KEYS + 2]);
+    expect(results.map((r) => (r.ok ? { id: r.key.id, userId: r.key.userId } : r))).toEqual(
+      presented.map((k) => (k ? { id: k.keyId, userId: k.userId } : { ok: false, reason: "KEY_INVALID" })),
     );
-    expect(results[KEYS]).toEqual({ ok: false, reason: "KEY_INVALID" });
-    expect(results[KEYS + 1]).toEqual(results[0]);
+  });
+
+  it("more misses in one turn than a query takes: several queries of at most 100, each answered", async () => {
+    calls.length = 0;
+    const forged = Array.from({ length: 250 }, () => generateKey("ks"));
+    const results = await Promise.all(forged.map((secret) => server.app.core.verifier.verify(secret)));
+    expect(calls).toEqual([100, 100, 50]);
+    expect(results.every((r) => !r.ok && r.reason === "KEY_INVALID")).toBe(true);
+  });
+
+  it("the store's answer for several hashes is matched by hash, whatever their order", async () => {
+    const hashes = issued.map((k) => hashKey(k.secret, undefined));
+    const order = [hashes[7]!, hashKey(generateKey("ks"), undefined), hashes[0]!, hashes[29]!, hashes[7]!];
+    const found = await findCredentialsByHashes(server.app.database.db, order);
+    expect(found.size).toBe(3);
+    for (const i of [0, 7, 29]) expect(found.get(hashes[i]!)).toMatchObject({ keyId: issued[i]!.keyId, userId: issued[i]!.userId });
   });
 
   it("simultaneous requests with uncached keys: each is answered as its own key, over HTTP", async () => {
