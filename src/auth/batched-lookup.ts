@@ -24,17 +24,13 @@ export function createBatchedLookup<V>(lookUpMany: (keys: string[]) => Promise<M
       Promise.resolve()
         .then(() => lookUpMany(some))
         .then((found) => {
-          // Every waiter answered, or every one failed: none is left waiting.
-          let answers: (V | null)[];
-          try {
-            answers = some.map((key) => found.get(key) ?? null);
-          } catch (error) {
-            return fail(error);
-          }
+          // Read in full before anyone is answered: if reading throws, every waiter fails below.
+          const answers = some.map((key) => found.get(key) ?? null);
           some.forEach((key, i) => {
-            for (const waiter of batch.get(key)!) waiter.resolve(answers[i] ?? null);
+            for (const waiter of batch.get(key)!) waiter.resolve(answers[i] as V | null);
           });
-        }, fail);
+        })
+        .catch(fail);
     }
   }
 

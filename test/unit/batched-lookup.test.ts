@@ -50,6 +50,12 @@ describe("batched look-ups", () => {
     expect(await find("k3")).toBe("value-k3");
   });
 
+  it("an answer that cannot be read fails every caller of its batch, none is left waiting", async () => {
+    const find = createBatchedLookup<string>(async () => ({}) as Map<string, string>);
+    const settled = await Promise.allSettled(["k1", "k2"].map(find));
+    expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected"]);
+  });
+
   it("a store that throws at once (not a rejected promise) fails its callers the same way", async () => {
     const find = createBatchedLookup<string>(() => {
       throw new Error("no connection");
