@@ -1,4 +1,4 @@
-// The signed-in key: in sessionStorage only (gone with the tab, never in localStorage, a cookie or a URL).
+// The signed-in key: in sessionStorage only (gone with the tab; never in lasting browser storage, a cookie or a URL).
 
 const STORAGE_NAME = "keyscope.console.key";
 

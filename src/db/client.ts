@@ -5,6 +5,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import { randomInt } from "node:crypto";
 import postgres from "postgres";
 import { defaultConfig, withDefaults } from "../config.ts";
 import { migrationsFolder } from "./migrations-folder.ts";
@@ -77,7 +78,8 @@ function poolOptions(timeouts: Timeouts): postgres.Options<Record<string, never>
     max: 10,
     onnotice: () => {},
     connect_timeout: timeouts.connectMs / 1000,
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
+    // Jitter drawn from node:crypto, as every random number in src/ is.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + randomInt(1000) / 2000),
     connection: {
       statement_timeout: timeouts.statementMs,
       idle_in_transaction_session_timeout: timeouts.statementMs,

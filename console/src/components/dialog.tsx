@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useId, useRef } from "preact/hooks";
 
 /**
  * A modal on the native <dialog>; a dialog with two steps (form, then secret) stays one dialog,
@@ -8,7 +8,7 @@ import { useEffect, useRef } from "preact/hooks";
  */
 export function Dialog(props: { title: string; onClose: () => void; locked?: boolean; children: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useRef(`dialog-${Math.random().toString(36).slice(2)}`).current;
+  const titleId = `dialog-${useId()}`;
   // The latest props, for the cancel listener added once.
   const latest = useRef(props);
   latest.current = props;
